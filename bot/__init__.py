@@ -1,0 +1,1 @@
+"""The Peerline application: settings, wiring, router, outbox sender, scheduler, web edge, CLI."""

@@ -1,0 +1,92 @@
+"""Wires settings, database, router, outbox sender, scheduler and channels into one service."""
+
+import asyncio
+import contextlib
+import logging
+from typing import Any
+
+from sqlalchemy import func, select, text
+
+from bot.clock import SystemClock
+from bot.outbox import OutboxSender
+from bot.privacy import AddressVault
+from bot.ratelimit import RateLimiter, RatePolicy
+from bot.router import Router
+from bot.scheduler import JobRunner, start_ticking
+from bot.settings import Settings
+from flows.registry import FIRST_FLOW, all_flows
+from handlers.base import Channel
+from handlers.console import ConsoleChannel
+from models import OutboxMessage, OutboxStatus
+from models.db import make_engine, make_session_factory
+
+log = logging.getLogger(__name__)
+
+
+class Peerline:
+    """One process of the service. Several can run against one database."""
+
+    def __init__(self, settings: Settings, *, clock: Any = None) -> None:
+        self.settings = settings
+        self.clock = clock or SystemClock()
+        self.engine = make_engine(settings.database_url)
+        self.session_factory = make_session_factory(self.engine)
+        self.vault = AddressVault(settings.resolved_secret_key())
+        self.console = ConsoleChannel() if settings.env != "production" else None
+        self.channels: dict[str, Channel] = {}
+        if self.console is not None:
+            self.channels[self.console.name] = self.console
+        self.router = Router(
+            self.session_factory, self.vault, all_flows(), FIRST_FLOW, settings, self.clock
+        )
+        self.limiter = RateLimiter(
+            {
+                "telegram": RatePolicy(
+                    settings.telegram_rate_per_second, settings.telegram_chat_rate_per_second
+                ),
+                "whatsapp": RatePolicy(settings.whatsapp_rate_per_second),
+            }
+        )
+        self.sender = OutboxSender(
+            self.session_factory, self.vault, self.channels, self.limiter, self.clock,
+            lease_seconds=settings.outbox_lease_seconds,
+        )  # fmt: skip
+        self.router.on_queued = self.sender.wake
+        self.jobs = JobRunner(self.session_factory, clock=self.clock, after_job=self.sender.wake)
+        self._tasks: list[asyncio.Task[None]] = []
+        self._scheduler: Any = None
+
+    def add_channel(self, channel: Channel) -> None:
+        self.channels[channel.name] = channel
+
+    async def start(self, *, sender: bool = True, scheduler: bool = True) -> None:
+        if sender:
+            self._tasks.append(asyncio.create_task(self.sender.run_forever(), name="outbox"))
+        if scheduler:
+            self._scheduler = start_ticking(self.jobs, self.settings.scheduler_tick_seconds)
+
+    async def stop(self) -> None:
+        if self._scheduler is not None:
+            self._scheduler.shutdown(wait=False)
+        for task in self._tasks:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks.clear()
+        await self.engine.dispose()
+
+    async def health(self) -> dict[str, Any]:
+        """Database reachable and, where this process runs one, the sender alive."""
+        database = True
+        try:
+            async with self.engine.connect() as connection:
+                await connection.execute(text("SELECT 1"))
+        except Exception:
+            database = False
+        sender = self.sender.alive if self._tasks else None
+        return {"database": database, "sender": sender, "ok": database and sender is not False}
+
+    async def queue_depth(self) -> int:
+        async with self.session_factory() as session:
+            query = select(func.count()).where(OutboxMessage.status == OutboxStatus.PENDING)
+            return int((await session.execute(query)).scalar_one())

@@ -1,0 +1,178 @@
+"""The `peerline` command line."""
+
+import asyncio
+import contextlib
+import logging
+import sys
+
+import typer
+import uvicorn
+
+from bot.settings import Settings, SettingsError, load_settings
+
+app = typer.Typer(help="Peerline: anonymous peer support for migrant and refugee women.",
+                  no_args_is_help=True, add_completion=False)  # fmt: skip
+
+
+def _settings(**overrides: object) -> Settings:
+    try:
+        return load_settings(**{k: v for k, v in overrides.items() if v is not None})
+    except SettingsError as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(2) from None
+
+
+def _configure_logging() -> None:
+    logging.basicConfig(
+        level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    for noisy in ("httpx", "apscheduler", "uvicorn.access", "telegram.ext"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+@app.command()
+def run(
+    host: str = typer.Option(None, help="Address to listen on (HOST)."),
+    port: int = typer.Option(None, help="Port to listen on (PORT); 0 picks a free one."),
+    migrate: bool = typer.Option(True, help="Migrate the database to the newest schema first."),
+    console: bool = typer.Option(False, help="Also chat in this terminal as a help-seeker."),
+    web_only: bool = typer.Option(False, help="Serve webhooks only; leave sending to workers."),
+) -> None:
+    """Start the service: web edge, outbox sender, scheduler and the configured channels."""
+    settings = _settings(host=host, port=port)
+    _configure_logging()
+    try:
+        asyncio.run(_serve(settings, migrate=migrate, console=console, web_only=web_only))
+    except KeyboardInterrupt:
+        pass
+
+
+async def _serve(settings: Settings, *, migrate: bool, console: bool, web_only: bool) -> None:
+    from bot import migrate as migrations
+    from bot.app import Peerline
+    from bot.channels import attach_channels
+    from bot.console_client import chat
+    from bot.web import create_web_app
+
+    service = Peerline(settings)
+    if migrate:
+        await migrations.upgrade(service.engine)
+    attach_channels(service)
+    web = create_web_app(service, manage_service=False)
+    config = uvicorn.Config(web, host=settings.host, port=settings.port, log_level="warning",
+                            lifespan="on")  # fmt: skip
+    server = uvicorn.Server(config)
+    await service.start(sender=not web_only, scheduler=not web_only)
+    serving = asyncio.create_task(server.serve())
+    try:
+        while not server.started:
+            if serving.done():
+                serving.result()
+                raise typer.Exit(1)
+            await asyncio.sleep(0.05)
+        bound_port = server.servers[0].sockets[0].getsockname()[1]
+        base = f"http://{settings.host}:{bound_port}"
+        print(f"Peerline is listening on {base} (health: {base}/healthz)", flush=True)
+        if console and service.console is not None:
+            print(f"A second terminal can join as a supporter:  .venv/bin/peerline chat --as "
+                  f"supporter --url {base}", flush=True)  # fmt: skip
+            await chat(base, "seeker")
+            server.should_exit = True
+        await serving
+    finally:
+        server.should_exit = True
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(serving, timeout=5)
+        await service.stop()
+
+
+@app.command()
+def worker(migrate: bool = typer.Option(False, help="Migrate the database first.")) -> None:
+    """Run only the outbox sender and the scheduler (for a separate worker process)."""
+    settings = _settings()
+    _configure_logging()
+
+    async def _work() -> None:
+        from bot import migrate as migrations
+        from bot.app import Peerline
+        from bot.channels import attach_channels
+
+        service = Peerline(settings)
+        if migrate:
+            await migrations.upgrade(service.engine)
+        attach_channels(service)
+        await service.start()
+        try:
+            await asyncio.Event().wait()
+        finally:
+            await service.stop()
+
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(_work())
+
+
+@app.command()
+def migrate(
+    revision: str = typer.Argument("head", help="Target revision."),
+    down: bool = typer.Option(False, help="Downgrade to REVISION instead (e.g. base)."),
+) -> None:
+    """Bring the database schema to REVISION (default: the newest)."""
+    settings = _settings()
+
+    async def _migrate() -> None:
+        from bot import migrate as migrations
+        from models.db import make_engine
+
+        engine = make_engine(settings.database_url)
+        try:
+            if down:
+                await migrations.downgrade(engine, revision)
+            else:
+                await migrations.upgrade(engine, revision)
+        finally:
+            await engine.dispose()
+
+    asyncio.run(_migrate())
+    typer.echo(f"database is at {revision}")
+
+
+@app.command("chat")
+def chat_command(
+    as_: str = typer.Option("seeker", "--as", help="Who you are in this terminal, e.g. supporter."),
+    url: str = typer.Option(None, help="The running service, default http://HOST:PORT."),
+) -> None:
+    """Chat with a running service through the console channel."""
+    from bot.console_client import chat
+
+    settings = _settings()
+    base = url or f"http://{settings.host}:{settings.port}"
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(chat(base, as_))
+
+
+@app.command()
+def keygen() -> None:
+    """Print a new SECRET_KEY. Changing the key makes stored addresses unreadable."""
+    from bot.privacy import new_secret_key
+
+    typer.echo(new_secret_key())
+
+
+def _register_optional(module_name: str) -> None:
+    """Commands that come with later parts of the service register themselves here."""
+    import importlib
+
+    with contextlib.suppress(ModuleNotFoundError):
+        importlib.import_module(module_name).register(app)
+
+
+for _module in ("bot.cli_safety",):
+    _register_optional(_module)
+
+
+def main() -> None:
+    try:
+        app()
+    except SettingsError as error:
+        typer.echo(f"error: {error}", err=True)
+        sys.exit(2)

@@ -1,0 +1,66 @@
+"""Pacing for outbound messages: a bot-wide rate per channel and a rate per recipient."""
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class RatePolicy:
+    per_second: float  # for the whole channel (one bot, one WhatsApp sender)
+    per_recipient_per_second: float | None = None
+
+
+@dataclass
+class _Lane:
+    interval: float
+    next_free: float = 0.0
+
+
+@dataclass
+class RateLimiter:
+    """Spaces sends evenly: at most `per_second` a second, never two closer than 1/rate.
+
+    Time is a float of seconds on the caller's clock, so tests can use a virtual one.
+    """
+
+    policies: dict[str, RatePolicy]
+    _channels: dict[str, _Lane] = field(default_factory=dict)
+    _recipients: dict[tuple[str, str], _Lane] = field(default_factory=dict)
+
+    def earliest(self, channel: str, recipient: str, now: float) -> float:
+        """When a message to `recipient` may leave, without reserving the slot."""
+        policy = self.policies.get(channel)
+        if policy is None:
+            return now
+        when = max(now, self._channel_lane(channel, policy).next_free)
+        if policy.per_recipient_per_second:
+            when = max(when, self._recipient_lane(channel, recipient, policy).next_free)
+        return when
+
+    def take(self, channel: str, recipient: str, at: float) -> None:
+        """Record a send at time `at`."""
+        policy = self.policies.get(channel)
+        if policy is None:
+            return
+        lane = self._channel_lane(channel, policy)
+        lane.next_free = max(lane.next_free, at) + lane.interval
+        if policy.per_recipient_per_second:
+            rlane = self._recipient_lane(channel, recipient, policy)
+            rlane.next_free = max(rlane.next_free, at) + rlane.interval
+
+    def hold_recipient(self, channel: str, recipient: str, until: float) -> None:
+        """The API told us to wait for this recipient (a 429): nothing goes to her before then."""
+        policy = self.policies.get(channel) or RatePolicy(per_second=1e9)
+        rlane = self._recipient_lane(channel, recipient, policy)
+        rlane.next_free = max(rlane.next_free, until)
+
+    def _channel_lane(self, channel: str, policy: RatePolicy) -> _Lane:
+        return self._channels.setdefault(channel, _Lane(1.0 / policy.per_second))
+
+    def _recipient_lane(self, channel: str, recipient: str, policy: RatePolicy) -> _Lane:
+        rate = policy.per_recipient_per_second or 1e9
+        lane = self._recipients.setdefault((channel, recipient), _Lane(1.0 / rate))
+        if len(self._recipients) > 50_000:  # old lanes are in the past; drop them
+            horizon = max(lane.next_free for lane in self._channels.values()) - 60
+            self._recipients = {k: v for k, v in self._recipients.items() if v.next_free > horizon}
+            self._recipients[(channel, recipient)] = lane
+        return lane

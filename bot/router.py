@@ -1,0 +1,157 @@
+"""Hands each inbound event to the flow its sender is in, in one transaction with its replies."""
+
+import logging
+import secrets
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.clock import SystemClock
+from bot.privacy import AddressVault
+from flows.context import Flow, FlowContext, outbox_row
+from flows.events import Button, EventKind, InboundEvent, OutboundMessage
+from i18n import normalise_language, translate
+from models import FlowState, Participant, ParticipantStatus, ProcessedInbound
+
+log = logging.getLogger(__name__)
+
+ALIAS_NAMES = (
+    "Jasmine", "Olive", "Linden", "Willow", "Iris", "Poppy", "Clover", "Laurel", "Sage", "Maple",
+    "Rowan", "Hazel", "Juniper", "Aster", "Violet", "Lotus", "Myrtle", "Saffron", "Cedar", "Fern",
+)  # fmt: skip
+
+# Channels that draw no buttons: a typed "2" or the button's words stand for the second choice.
+TEXT_ONLY_CHANNELS = frozenset({"console", "whatsapp"})
+
+
+class Outcome(StrEnum):
+    HANDLED = "handled"
+    DUPLICATE = "duplicate"
+    IGNORED = "ignored"
+    FAILED = "failed"
+
+
+def new_alias() -> str:
+    return f"{secrets.choice(ALIAS_NAMES)} {secrets.randbelow(90) + 10}"
+
+
+@dataclass
+class Router:
+    session_factory: async_sessionmaker[AsyncSession]
+    vault: AddressVault
+    flows: Mapping[str, Flow]
+    first_flow: str
+    config: Any = None
+    clock: Any = SystemClock()
+    on_queued: Callable[[], None] = lambda: None
+
+    async def handle(self, event: InboundEvent) -> Outcome:
+        """Process one event exactly once; a failure rolls everything back and she is told kindly."""
+        try:
+            async with self.session_factory() as session, session.begin():
+                outcome = await self._handle(session, event)
+        except _Duplicate:
+            return Outcome.DUPLICATE
+        except Exception:
+            log.exception("event from %s could not be handled", event.channel)
+            await self._apologise(event)
+            return Outcome.FAILED
+        if outcome == Outcome.HANDLED:
+            self.on_queued()
+        return outcome
+
+    async def _handle(self, session: AsyncSession, event: InboundEvent) -> Outcome:
+        if event.message_id:
+            await _mark_processed(session, event.channel, event.message_id)
+        participant = await self.find_participant(session, event.channel, event.address)
+        if event.kind in (EventKind.BLOCKED, EventKind.UNBLOCKED):
+            if participant is not None and participant.status != ParticipantStatus.BLOCKED:
+                blocked = event.kind == EventKind.BLOCKED
+                participant.status = (
+                    ParticipantStatus.STOPPED if blocked else ParticipantStatus.ACTIVE
+                )
+            return Outcome.IGNORED
+        if participant is None:
+            participant = await self._register(session, event)
+        if participant.status == ParticipantStatus.STOPPED:
+            participant.status = ParticipantStatus.ACTIVE  # she is back
+        participant.last_inbound_at = self.clock.now()
+        state = await session.get(FlowState, participant.id, with_for_update=True)
+        if state is None:
+            state = FlowState(participant_id=participant.id, flow=self.first_flow, step="", data={})
+            session.add(state)
+        event = _resolve_typed_choice(event, state, participant.language)
+        flow = self.flows.get(state.flow) or self.flows[self.first_flow]
+        ctx = FlowContext(session, participant, state, self.clock.now(), self.config)
+        await flow.handle(ctx, event)
+        return Outcome.HANDLED
+
+    async def find_participant(
+        self, session: AsyncSession, channel: str, address: str
+    ) -> Participant | None:
+        key = self.vault.lookup_hash(channel, address)
+        query = select(Participant).where(
+            Participant.channel == channel, Participant.address_hash == key
+        )
+        return (await session.execute(query.with_for_update())).scalar_one_or_none()
+
+    async def _register(self, session: AsyncSession, event: InboundEvent) -> Participant:
+        participant = Participant(
+            channel=event.channel,
+            address_hash=self.vault.lookup_hash(event.channel, event.address),
+            address_cipher=self.vault.encrypt(event.channel, event.address),
+            alias=new_alias(),
+            language=None,
+            last_inbound_at=self.clock.now(),
+        )
+        if event.language_hint:
+            participant.language = None  # chosen by her; the hint only preselects
+        session.add(participant)
+        await session.flush()
+        return participant
+
+    async def _apologise(self, event: InboundEvent) -> None:
+        """Something broke on our side: she gets a kind line instead of silence or a trace."""
+        try:
+            async with self.session_factory() as session, session.begin():
+                participant = await self.find_participant(session, event.channel, event.address)
+                if participant is not None and participant.status == ParticipantStatus.ACTIVE:
+                    session.add(
+                        outbox_row(participant, OutboundMessage("error.generic"), self.clock.now())
+                    )
+            self.on_queued()
+        except Exception:
+            log.exception("could not queue the apology")
+
+
+class _Duplicate(Exception):
+    pass
+
+
+async def _mark_processed(session: AsyncSession, channel: str, message_id: str) -> None:
+    """First statement of the transaction, so a duplicate simply rolls the whole thing back."""
+    session.add(ProcessedInbound(channel=channel, message_id=message_id))
+    try:
+        await session.flush()
+    except IntegrityError:
+        raise _Duplicate() from None
+
+
+def _resolve_typed_choice(event: InboundEvent, state: FlowState, language: str | None) -> InboundEvent:
+    """On text-only channels, map "2" or a button's own words to the choice last offered."""
+    if event.channel not in TEXT_ONLY_CHANNELS or event.kind != EventKind.TEXT:
+        return event
+    offered = [Button.from_json(b) for b in (state.data or {}).get("choices", [])]
+    if not offered:
+        return event
+    typed = event.text.strip().rstrip(".)").casefold()
+    for number, button in enumerate(offered, start=1):
+        label = translate(normalise_language(language), button.text_id, button.params)
+        if typed == str(number) or typed == label.casefold():
+            return replace(event, kind=EventKind.CHOICE, choice=button.choice)
+    return event

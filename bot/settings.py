@@ -1,0 +1,124 @@
+"""Configuration from environment variables and an optional `.env` file."""
+
+import os
+import secrets
+import stat
+import sys
+from pathlib import Path
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+LANGUAGES = ("en", "pl", "uk", "ru", "fa", "ar")
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///peerline.db"
+DEFAULT_KEY_FILE = "peerline.key"
+
+
+class SettingsError(Exception):
+    """A setting is wrong or missing; the message says what to change, in one line."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    env: Literal["development", "production", "test"] = "development"
+    database_url: str = DEFAULT_DATABASE_URL
+    secret_key: str | None = None
+    key_file: Path = Path(DEFAULT_KEY_FILE)
+    host: str = "127.0.0.1"
+    port: int = 8080
+    telegram_bot_token: str | None = None
+    telegram_api_base_url: str = "https://api.telegram.org"
+    telegram_webhook_secret: str | None = None
+    public_url: str | None = None
+    twilio_account_sid: str | None = None
+    twilio_auth_token: str | None = None
+    twilio_whatsapp_from: str | None = None
+    twilio_api_base_url: str | None = None
+    default_language: str = "en"
+    timezone: str = "Europe/Warsaw"
+    # Outbox pacing: Telegram allows about 30 messages/s per bot and 1/s per chat.
+    telegram_rate_per_second: float = 30.0
+    telegram_chat_rate_per_second: float = 1.0
+    whatsapp_rate_per_second: float = 10.0
+    outbox_lease_seconds: float = 30.0
+    scheduler_tick_seconds: float = 5.0
+
+    @field_validator("default_language")
+    @classmethod
+    def _known_language(cls, value: str) -> str:
+        if value not in LANGUAGES:
+            raise ValueError(f"must be one of {', '.join(LANGUAGES)}")
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError("is not an IANA time zone such as Europe/Warsaw") from exc
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _async_driver(cls, value: str) -> str:
+        if value.startswith(("postgres://", "postgresql://")):
+            return "postgresql+asyncpg://" + value.split("://", 1)[1]
+        if value.startswith("sqlite://"):
+            return "sqlite+aiosqlite://" + value.split("://", 1)[1]
+        if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+            raise ValueError("must start with sqlite+aiosqlite:// or postgresql+asyncpg://")
+        return value
+
+    @model_validator(mode="after")
+    def _production_needs_secrets(self) -> "Settings":
+        if self.env == "production" and not self.secret_key:
+            raise ValueError(
+                "SECRET_KEY is not set: run `peerline keygen` and put the key in SECRET_KEY"
+            )
+        if bool(self.twilio_account_sid) != bool(self.twilio_auth_token):
+            raise ValueError("set both TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN, or neither")
+        if self.twilio_account_sid and not self.twilio_whatsapp_from:
+            raise ValueError("TWILIO_WHATSAPP_FROM is not set: the WhatsApp sender number")
+        return self
+
+    @property
+    def telegram_enabled(self) -> bool:
+        return bool(self.telegram_bot_token)
+
+    @property
+    def whatsapp_enabled(self) -> bool:
+        return bool(self.twilio_account_sid)
+
+    def resolved_secret_key(self) -> str:
+        """The configured key, or in development one generated once into a 0600 key file."""
+        if self.secret_key:
+            return self.secret_key
+        if self.key_file.exists():
+            return self.key_file.read_text().strip()
+        key = secrets.token_urlsafe(32)
+        fd = os.open(self.key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(key + "\n")
+        os.chmod(self.key_file, stat.S_IRUSR | stat.S_IWUSR)
+        print(
+            f"warning: SECRET_KEY is not set; generated one into {self.key_file} (mode 0600). "
+            "Keep it: without it stored addresses cannot be read. Set SECRET_KEY in production.",
+            file=sys.stderr,
+        )
+        return key
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Load settings, turning a validation error into one line that says what to change."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(part) for part in first["loc"]).upper()
+        message = first["msg"].removeprefix("Value error, ")
+        where = f"{field} " if field else ""
+        raise SettingsError(f"{where}{message}".strip()) from None

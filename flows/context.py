@@ -1,0 +1,95 @@
+"""What a flow sees while it handles one event: her, her state, the database, and an outbox."""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from flows.events import Button, InboundEvent, MediaRef, OutboundMessage
+from models import FlowState, OutboxMessage, OutboxStatus, Participant, ParticipantStatus
+from models.schedule import ScheduledJob
+
+
+class Flow(Protocol):
+    """A finite-state conversation; `handle` moves `ctx.state` and queues replies."""
+
+    name: str
+
+    async def handle(self, ctx: "FlowContext", event: InboundEvent) -> None: ...
+
+
+def outbox_row(
+    recipient: Participant, message: OutboundMessage, now: datetime, **extra: Any
+) -> OutboxMessage:
+    """The durable row for one message; a recipient who cannot receive gets a dropped row."""
+    active = recipient.status == ParticipantStatus.ACTIVE
+    return OutboxMessage(
+        participant_id=recipient.id,
+        channel=recipient.channel,
+        kind=message.kind,
+        text_id=message.text_id,
+        params=dict(message.params) if active else None,
+        buttons=[b.to_json() for b in message.buttons] or None,
+        media=_media_json(message.media) if active else None,
+        status=OutboxStatus.PENDING if active else OutboxStatus.DROPPED,
+        error=None if active else f"recipient {recipient.status}",
+        available_at=now,
+        created_at=now,
+        **extra,
+    )
+
+
+def _media_json(media: MediaRef | None) -> dict[str, Any] | None:
+    if media is None:
+        return None
+    return {"kind": media.kind, "ref": media.ref, "mime_type": media.mime_type, "size": media.size}
+
+
+class Settingsish(Protocol):
+    default_language: str
+
+
+@dataclass
+class FlowContext:
+    session: AsyncSession
+    participant: Participant
+    state: FlowState
+    now: datetime
+    config: Any = None  # the deployment's settings object; flows read their knobs from it
+    queued: list[OutboxMessage] = field(default_factory=list)
+
+    @property
+    def language(self) -> str:
+        return self.participant.language or getattr(self.config, "default_language", "en")
+
+    def reply(
+        self,
+        text_id: str,
+        *,
+        buttons: tuple[Button, ...] | list[Button] = (),
+        media: MediaRef | None = None,
+        **params: Any,
+    ) -> None:
+        """Queue a message to the participant who wrote."""
+        self.send(self.participant, OutboundMessage(text_id, params, tuple(buttons), media))
+        if buttons:
+            self.state.data = {**self.state.data, "choices": [b.to_json() for b in buttons]}
+
+    def send(self, recipient: Participant, message: OutboundMessage, **extra: Any) -> None:
+        """Queue a message to anyone; it is written in the same transaction as the state."""
+        row = outbox_row(recipient, message, self.now, **extra)
+        self.session.add(row)
+        self.queued.append(row)
+
+    def go(self, flow: str, step: str, **data: Any) -> None:
+        """Move to `flow`/`step`, replacing the step's data."""
+        self.state.flow, self.state.step, self.state.data = flow, step, dict(data)
+
+    def remember(self, **data: Any) -> None:
+        self.state.data = {**self.state.data, **data}
+
+    def schedule(
+        self, kind: str, due_at: datetime, target_id: int | None = None, **payload: Any
+    ) -> None:
+        self.session.add(ScheduledJob(kind=kind, due_at=due_at, target_id=target_id, payload=payload))

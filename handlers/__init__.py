@@ -1,0 +1,1 @@
+"""One module or package per channel: parse inbound, render and send outbound, classify errors."""
