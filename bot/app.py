@@ -14,7 +14,7 @@ from bot.ratelimit import RateLimiter, RatePolicy
 from bot.router import Router
 from bot.scheduler import JobRunner, start_ticking
 from bot.settings import Settings
-from flows.registry import FIRST_FLOW, all_flows
+from flows.registry import build_routes
 from handlers.base import Channel
 from handlers.console import ConsoleChannel
 from models import OutboxMessage, OutboxStatus
@@ -37,7 +37,7 @@ class Peerline:
         if self.console is not None:
             self.channels[self.console.name] = self.console
         self.router = Router(
-            self.session_factory, self.vault, all_flows(), FIRST_FLOW, settings, self.clock
+            self.session_factory, self.vault, build_routes(), settings, self.clock
         )
         self.limiter = RateLimiter(
             {

@@ -2,7 +2,7 @@
 
 import logging
 import secrets
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
@@ -13,8 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import SystemClock
 from bot.privacy import AddressVault
-from flows.context import Flow, FlowContext, outbox_row
+from flows.context import FlowContext, outbox_row
 from flows.events import Button, EventKind, InboundEvent, OutboundMessage
+from flows.registry import Routes
 from i18n import normalise_language, translate
 from models import FlowState, Participant, ParticipantStatus, ProcessedInbound
 
@@ -44,8 +45,7 @@ def new_alias() -> str:
 class Router:
     session_factory: async_sessionmaker[AsyncSession]
     vault: AddressVault
-    flows: Mapping[str, Flow]
-    first_flow: str
+    routes: Routes
     config: Any = None
     clock: Any = SystemClock()
     on_queued: Callable[[], None] = lambda: None
@@ -83,12 +83,16 @@ class Router:
         participant.last_inbound_at = self.clock.now()
         state = await session.get(FlowState, participant.id, with_for_update=True)
         if state is None:
-            state = FlowState(participant_id=participant.id, flow=self.first_flow, step="", data={})
+            state = FlowState(
+                participant_id=participant.id, flow=self.routes.first_flow, step="", data={}
+            )
             session.add(state)
         event = _resolve_typed_choice(event, state, participant.language)
-        flow = self.flows.get(state.flow) or self.flows[self.first_flow]
         ctx = FlowContext(session, participant, state, self.clock.now(), self.config)
-        await flow.handle(ctx, event)
+        for guard in self.routes.guards:
+            if await guard(ctx, event):
+                return Outcome.HANDLED
+        await self.routes.flow_for(event, state.flow).handle(ctx, event)
         return Outcome.HANDLED
 
     async def find_participant(

@@ -1,12 +1,46 @@
-"""Which flows exist, and which one a new participant starts in."""
+"""Which flows exist, which one a new participant starts in, and what reaches a flow from anywhere.
 
-from flows.context import Flow
+Each feature adds its lines here: a flow, the commands it answers in any state, the prefixes of
+button choices it owns (buttons on older messages still work), and guards that see every event
+first (bans, flood control, danger screening).
+"""
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+from flows.context import Flow, FlowContext
+from flows.events import InboundEvent
 from flows.welcome import WelcomeFlow
 
-
-def all_flows() -> dict[str, Flow]:
-    flows: list[Flow] = [WelcomeFlow()]
-    return {flow.name: flow for flow in flows}
+# A guard returns True when it has dealt with the event and no flow should see it.
+Guard = Callable[[FlowContext, InboundEvent], Awaitable[bool]]
 
 
-FIRST_FLOW = WelcomeFlow.name
+@dataclass
+class Routes:
+    flows: dict[str, Flow]
+    first_flow: str
+    commands: dict[str, str] = field(default_factory=dict)
+    choice_prefixes: dict[str, str] = field(default_factory=dict)
+    guards: list[Guard] = field(default_factory=list)
+
+    def flow_for(self, event: InboundEvent, current: str) -> Flow:
+        if event.command and event.command in self.commands:
+            return self.flows[self.commands[event.command]]
+        if event.choice:
+            prefix = event.choice.split(":", 1)[0]
+            if prefix in self.choice_prefixes:
+                return self.flows[self.choice_prefixes[prefix]]
+        return self.flows.get(current) or self.flows[self.first_flow]
+
+
+def build_routes() -> Routes:
+    welcome = WelcomeFlow()
+    flows: list[Flow] = [welcome]
+    return Routes(
+        flows={flow.name: flow for flow in flows},
+        first_flow=welcome.name,
+        commands={},
+        choice_prefixes={},
+        guards=[],
+    )

@@ -29,7 +29,7 @@ async def postgres_reachable() -> bool:
         return False
 
 
-def test_settings(database_url: str, **overrides: Any) -> Settings:
+def make_settings(database_url: str, **overrides: Any) -> Settings:
     values: dict[str, Any] = {"database_url": database_url, "secret_key": TEST_SECRET, "env": "test"}
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
@@ -40,7 +40,7 @@ async def running_service(
     database_url: str, *, clock: Any = None, start: bool = False, **overrides: Any
 ) -> AsyncIterator[Peerline]:
     """A migrated service on the given database; background loops only when `start`."""
-    service = Peerline(test_settings(database_url, **overrides), clock=clock or VirtualClock())
+    service = Peerline(make_settings(database_url, **overrides), clock=clock or VirtualClock())
     await migrate.upgrade(service.engine)
     if start:
         await service.start()

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-21 22:43:56.742417
+Create Date: 2026-11-21
 """
 from collections.abc import Sequence
 
