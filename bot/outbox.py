@@ -154,8 +154,18 @@ class OutboxSender:
             if slot > now_s:
                 await self.clock.sleep(slot - now_s)
             self.limiter.take(row.channel, recipient.address_hash, self.clock.now().timestamp())
+            message = render(row, recipient.language)
+            source_id = (row.params or {}).get("_copy_from")
+            if source_id is not None:
+                # A copy of her own message: the source chat is looked up only now, so no
+                # chat id is ever stored beside the words.
+                source = await session.get(Participant, source_id)
+                if source is not None and source.channel == row.channel:
+                    message.extra["copy_from_address"] = self.vault.decrypt(
+                        source.channel, source.address_cipher
+                    )
             try:
-                sent = await channel.send(address, render(row, recipient.language))
+                sent = await channel.send(address, message)
             except DeliveryError as error:
                 await self._failed(session, row, recipient, error)
                 return

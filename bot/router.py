@@ -66,8 +66,9 @@ class Router:
         return outcome
 
     async def _handle(self, session: AsyncSession, event: InboundEvent) -> Outcome:
+        processed = None
         if event.message_id:
-            await _mark_processed(session, event.channel, event.message_id)
+            processed = await _mark_processed(session, event.channel, event.message_id)
         participant = await self.find_participant(session, event.channel, event.address)
         if event.kind in (EventKind.BLOCKED, EventKind.UNBLOCKED):
             if participant is not None and participant.status != ParticipantStatus.BLOCKED:
@@ -81,6 +82,9 @@ class Router:
         if participant.status == ParticipantStatus.STOPPED:
             participant.status = ParticipantStatus.ACTIVE  # she is back
         participant.last_inbound_at = self.clock.now()
+        if processed is not None:
+            processed.participant_id = participant.id
+            processed.chat_message_id = event.chat_message_id
         state = await session.get(FlowState, participant.id, with_for_update=True)
         if state is None:
             state = FlowState(
@@ -88,7 +92,9 @@ class Router:
             )
             session.add(state)
         event = _resolve_typed_choice(event, state, participant.language)
-        ctx = FlowContext(session, participant, state, self.clock.now(), self.config)
+        ctx = FlowContext(
+            session, participant, state, self.clock.now(), self.config, self.routes.flows
+        )
         for guard in self.routes.guards:
             if await guard(ctx, event):
                 return Outcome.HANDLED
@@ -137,13 +143,15 @@ class _Duplicate(Exception):
     pass
 
 
-async def _mark_processed(session: AsyncSession, channel: str, message_id: str) -> None:
+async def _mark_processed(session: AsyncSession, channel: str, message_id: str) -> ProcessedInbound:
     """First statement of the transaction, so a duplicate simply rolls the whole thing back."""
-    session.add(ProcessedInbound(channel=channel, message_id=message_id))
+    processed = ProcessedInbound(channel=channel, message_id=message_id)
+    session.add(processed)
     try:
         await session.flush()
     except IntegrityError:
         raise _Duplicate() from None
+    return processed
 
 
 def _resolve_typed_choice(event: InboundEvent, state: FlowState, language: str | None) -> InboundEvent:

@@ -1,5 +1,6 @@
 """What a flow sees while it handles one event: her, her state, the database, and an outbox."""
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -12,7 +13,11 @@ from models.schedule import ScheduledJob
 
 
 class Flow(Protocol):
-    """A finite-state conversation; `handle` moves `ctx.state` and queues replies."""
+    """A finite-state conversation; `handle` moves `ctx.state` and queues replies.
+
+    A flow that others hand over to also has `async enter(ctx, **kwargs)` (send its first
+    prompt) and, if it can be returned to, `async resume(ctx)` (repeat its current prompt).
+    """
 
     name: str
 
@@ -57,6 +62,7 @@ class FlowContext:
     state: FlowState
     now: datetime
     config: Any = None  # the deployment's settings object; flows read their knobs from it
+    flows: Mapping[str, Any] = field(default_factory=dict)
     queued: list[OutboxMessage] = field(default_factory=list)
 
     @property
@@ -85,6 +91,14 @@ class FlowContext:
     def go(self, flow: str, step: str, **data: Any) -> None:
         """Move to `flow`/`step`, replacing the step's data."""
         self.state.flow, self.state.step, self.state.data = flow, step, dict(data)
+
+    async def enter(self, flow: str, **kwargs: Any) -> None:
+        """Hand the conversation to another flow, which sends its first prompt."""
+        await self.flows[flow].enter(self, **kwargs)
+
+    async def resume(self, flow: str) -> None:
+        """Return to a flow that handed over, which repeats where she was."""
+        await self.flows[flow].resume(self)
 
     def remember(self, **data: Any) -> None:
         self.state.data = {**self.state.data, **data}

@@ -31,7 +31,8 @@ class InboundEvent:
     channel: str
     address: str  # chat id or phone number: used to find her, never stored in clear or logged
     kind: EventKind
-    message_id: str | None = None  # the channel's id, for idempotency
+    message_id: str | None = None  # the channel's id of this delivery, for idempotency
+    chat_message_id: str | None = None  # her message's id in the chat (for replies, quick exit)
     text: str = ""
     command: str | None = None  # without the slash, lower case
     args: str = ""

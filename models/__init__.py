@@ -4,6 +4,7 @@ from models.audit import AuditEntry
 from models.base import Base, utcnow
 from models.flow_state import FlowState
 from models.inbound import ProcessedInbound
+from models.moderation import ParticipantBlock, Report
 from models.outbox import OutboxMessage, OutboxStatus
 from models.participant import Participant, ParticipantStatus, Role, SupporterProfile
 from models.request import HelpRequest, Match, MatchStatus, Offer, OfferStatus, RequestStatus
@@ -21,8 +22,10 @@ __all__ = [
     "OutboxMessage",
     "OutboxStatus",
     "Participant",
+    "ParticipantBlock",
     "ParticipantStatus",
     "ProcessedInbound",
+    "Report",
     "RequestStatus",
     "Role",
     "ScheduledJob",
