@@ -45,6 +45,21 @@ class Settings(BaseSettings):
     whatsapp_rate_per_second: float = 10.0
     outbox_lease_seconds: float = 30.0
     scheduler_tick_seconds: float = 5.0
+    # Matching and conversations.
+    offer_top_k: int = 3  # supporters offered a request at once
+    offer_timeout_minutes: float = 10.0
+    coordinator_alert_after_minutes: float = 20.0  # no match by then: a coordinator is told
+    request_expiry_hours: float = 48.0
+    idle_check_after_hours: float = 24.0  # a quiet conversation is asked whether to go on
+    idle_close_after_hours: float = 24.0  # ...and closed if nobody answers
+    invite_valid_hours: float = 72.0
+    mask_contact_details: bool = True  # phone numbers, e-mails, @names in relayed text
+    # Safety.
+    flood_max_messages: int = 8
+    flood_window_seconds: float = 10.0
+    retention_days: int = 90
+    help_country: str = "PL"
+    telegram_bot_username: str | None = None  # for invite deep links t.me/<name>?start=<code>
 
     @field_validator("default_language")
     @classmethod

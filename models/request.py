@@ -45,6 +45,7 @@ class HelpRequest(Base):
     matched_at: Mapped[datetime | None]
     ended_at: Mapped[datetime | None]
     coordinator_alerted: Mapped[bool] = mapped_column(default=False)
+    danger_signal_at: Mapped[datetime | None]  # help paths were shown once for this request
 
 
 class Offer(Base):

@@ -88,6 +88,7 @@ def upgrade() -> None:
     sa.Column('matched_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('ended_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('coordinator_alerted', sa.Boolean(), nullable=False),
+    sa.Column('danger_signal_at', sa.DateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['seeker_id'], ['participants.id'], name=op.f('fk_help_requests_seeker_id_participants'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_help_requests'))
     )
