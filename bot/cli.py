@@ -60,6 +60,7 @@ async def _serve(settings: Settings, *, migrate: bool, console: bool, web_only: 
     attach_channels(service)
     web = create_web_app(service, manage_service=False)
     config = uvicorn.Config(web, host=settings.host, port=settings.port, log_level="warning",
+                            timeout_graceful_shutdown=2,
                             lifespan="on")  # fmt: skip
     server = uvicorn.Server(config)
     await service.start(sender=not web_only, scheduler=not web_only)
@@ -101,7 +102,7 @@ def worker(migrate: bool = typer.Option(False, help="Migrate the database first.
         if migrate:
             await migrations.upgrade(service.engine)
         attach_channels(service)
-        await service.start()
+        await service.start(receive=False)  # updates are received by `peerline run`
         try:
             await asyncio.Event().wait()
         finally:
@@ -176,3 +177,7 @@ def main() -> None:
     except SettingsError as error:
         typer.echo(f"error: {error}", err=True)
         sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()

@@ -32,7 +32,6 @@ class InboundEvent:
     address: str  # chat id or phone number: used to find her, never stored in clear or logged
     kind: EventKind
     message_id: str | None = None  # the channel's id of this delivery, for idempotency
-    chat_message_id: str | None = None  # her message's id in the chat (for replies, quick exit)
     text: str = ""
     command: str | None = None  # without the slash, lower case
     args: str = ""
@@ -40,6 +39,7 @@ class InboundEvent:
     media: MediaRef | None = None
     reply_to: str | None = None  # channel message id she replied to
     edited_message_id: str | None = None
+    chat_message_id: str | None = None  # her message's id in the chat (for replies, quick exit)
     language_hint: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
