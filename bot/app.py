@@ -59,7 +59,14 @@ class Peerline:
     def add_channel(self, channel: Channel) -> None:
         self.channels[channel.name] = channel
 
-    async def start(self, *, sender: bool = True, scheduler: bool = True) -> None:
+    async def start(
+        self, *, sender: bool = True, scheduler: bool = True, receive: bool = True
+    ) -> None:
+        """Start the channels (receiving updates only where `receive`), then the loops."""
+        for channel in self.channels.values():
+            start = getattr(channel, "start", None)
+            if start is not None:
+                await start(receive=receive)
         if sender:
             self._tasks.append(asyncio.create_task(self.sender.run_forever(), name="outbox"))
         if scheduler:
@@ -73,6 +80,13 @@ class Peerline:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self._tasks.clear()
+        for channel in self.channels.values():
+            stop = getattr(channel, "stop", None)
+            if stop is not None:
+                try:
+                    await stop()
+                except Exception:
+                    log.exception("channel %s did not stop cleanly", channel.name)
         await self.engine.dispose()
 
     async def health(self) -> dict[str, Any]:

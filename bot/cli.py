@@ -24,7 +24,9 @@ def _settings(**overrides: object) -> Settings:
 
 def _configure_logging() -> None:
     logging.basicConfig(
-        level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+        level=logging.INFO,
+        stream=sys.stderr,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     for noisy in ("httpx", "apscheduler", "uvicorn.access", "telegram.ext"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

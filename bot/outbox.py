@@ -1,4 +1,4 @@
-"""The durable outbox sender: claims rows under a lease, paces them, sends, and records the result."""
+"""The durable outbox sender: claims rows under a lease, paces, sends, and records the result."""
 
 import asyncio
 import logging
@@ -32,6 +32,8 @@ from models import OutboxMessage, OutboxStatus, Participant, ParticipantStatus
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 8
+# Rows of this kind still reach a banned person (her one neutral line) or an erased one (her last).
+NOTICE_KIND = "notice"
 # A send whose slot is this close is waited for; a later one goes back to the queue.
 MAX_INLINE_WAIT = 1.0
 
@@ -137,10 +139,14 @@ class OutboxSender:
     async def deliver(self, row_id: int) -> None:
         async with self.session_factory() as session, session.begin():
             row = await session.get(OutboxMessage, row_id)
-            if row is None or row.claimed_by != self.worker_id or row.status != OutboxStatus.SENDING:
+            if (
+                row is None
+                or row.claimed_by != self.worker_id
+                or row.status != OutboxStatus.SENDING
+            ):
                 return
             recipient = await session.get(Participant, row.participant_id)
-            if recipient is None or recipient.status != ParticipantStatus.ACTIVE:
+            if recipient is None or not _may_receive(recipient, row):
                 _finish(row, OutboxStatus.DROPPED, "recipient not active")
                 metrics.messages_out.labels(row.channel, "dropped").inc()
                 return
@@ -179,14 +185,20 @@ class OutboxSender:
             metrics.messages_out.labels(row.channel, "sent").inc()
 
     async def _failed(
-        self, session: AsyncSession, row: OutboxMessage, recipient: Participant, error: DeliveryError
+        self,
+        session: AsyncSession,
+        row: OutboxMessage,
+        recipient: Participant,
+        error: DeliveryError,
     ) -> None:
         metrics.messages_out.labels(row.channel, error.code).inc()
         log.info("outbox row %s: %s", row.id, error.code)
         now = self.clock.now()
         match error:
             case RetryLater(delay=delay):
-                self.limiter.hold_recipient(row.channel, recipient.address_hash, now.timestamp() + delay)
+                self.limiter.hold_recipient(
+                    row.channel, recipient.address_hash, now.timestamp() + delay
+                )
                 _postpone(row, now + timedelta(seconds=delay), count=False)
             case RecipientUnreachable():
                 _finish(row, OutboxStatus.FAILED, error.code)
@@ -209,6 +221,14 @@ class OutboxSender:
                     _finish(row, OutboxStatus.FAILED, f"gave up: {error.code}")
                 else:
                     _postpone(row, now + timedelta(seconds=min(2**row.attempts, 300)), count=True)
+
+
+def _may_receive(recipient: Participant, row: OutboxMessage) -> bool:
+    """Active people get everything; a banned or erased one only the one notice meant for her."""
+    if recipient.status == ParticipantStatus.ACTIVE:
+        return True
+    blocked_or_erased = (ParticipantStatus.BLOCKED, ParticipantStatus.ERASED)
+    return row.kind == NOTICE_KIND and recipient.status in blocked_or_erased
 
 
 def _finish(row: OutboxMessage, status: OutboxStatus, error: str | None) -> None:

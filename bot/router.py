@@ -51,7 +51,7 @@ class Router:
     on_queued: Callable[[], None] = lambda: None
 
     async def handle(self, event: InboundEvent) -> Outcome:
-        """Process one event exactly once; a failure rolls everything back and she is told kindly."""
+        """Process one event exactly once; on failure roll back and tell her kindly."""
         try:
             async with self.session_factory() as session, session.begin():
                 outcome = await self._handle(session, event)
@@ -154,7 +154,9 @@ async def _mark_processed(session: AsyncSession, channel: str, message_id: str) 
     return processed
 
 
-def _resolve_typed_choice(event: InboundEvent, state: FlowState, language: str | None) -> InboundEvent:
+def _resolve_typed_choice(
+    event: InboundEvent, state: FlowState, language: str | None
+) -> InboundEvent:
     """On text-only channels, map "2" or a button's own words to the choice last offered."""
     if event.channel not in TEXT_ONLY_CHANNELS or event.kind != EventKind.TEXT:
         return event

@@ -1,5 +1,7 @@
 """Configuration from environment variables and an optional `.env` file."""
 
+import hashlib
+import hmac
 import os
 import secrets
 import stat
@@ -45,6 +47,22 @@ class Settings(BaseSettings):
     whatsapp_rate_per_second: float = 10.0
     outbox_lease_seconds: float = 30.0
     scheduler_tick_seconds: float = 5.0
+    # Telegram: "auto" polls without PUBLIC_URL and uses the webhook with it.
+    telegram_mode: Literal["auto", "webhook", "polling"] = "auto"
+    # The web edge: bodies above this are refused with 413 before they are parsed.
+    max_body_bytes: int = 1_000_000
+    # Telegram updates wait in memory between the webhook's 200 and the router.
+    telegram_update_workers: int = 4
+    telegram_update_queue: int = 1000
+    # Media fetched from one channel to be uploaded to the other (voice notes) up to this size.
+    media_max_bytes: int = 16_000_000
+    # WhatsApp: approved templates for messages outside the 24-hour window (check-ins and
+    # campaigns), one default and optionally one per language; quick-reply content templates
+    # by number of buttons ({"2": "HX...", "3": "HX..."}).
+    twilio_template_sid: str | None = None
+    twilio_template_sids: dict[str, str] = {}
+    twilio_quick_reply_sids: dict[str, str] = {}
+    whatsapp_window_hours: float = 24.0
     # Matching and conversations.
     offer_top_k: int = 3  # supporters offered a request at once
     offer_timeout_minutes: float = 10.0
@@ -96,6 +114,8 @@ class Settings(BaseSettings):
             )
         if bool(self.twilio_account_sid) != bool(self.twilio_auth_token):
             raise ValueError("set both TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN, or neither")
+        if self.telegram_mode == "webhook" and not self.public_url:
+            raise ValueError("TELEGRAM_MODE=webhook needs PUBLIC_URL, the address Telegram calls")
         if self.twilio_account_sid and not self.twilio_whatsapp_from:
             raise ValueError("TWILIO_WHATSAPP_FROM is not set: the WhatsApp sender number")
         return self
@@ -107,6 +127,21 @@ class Settings(BaseSettings):
     @property
     def whatsapp_enabled(self) -> bool:
         return bool(self.twilio_account_sid)
+
+    @property
+    def telegram_webhook(self) -> bool:
+        if self.telegram_mode == "auto":
+            return bool(self.public_url)
+        return self.telegram_mode == "webhook"
+
+    def telegram_secret(self) -> str:
+        """The webhook secret: configured, or derived from SECRET_KEY so every process agrees."""
+        if self.telegram_webhook_secret:
+            return self.telegram_webhook_secret
+        digest = hmac.new(
+            self.resolved_secret_key().encode(), b"telegram-webhook", hashlib.sha256
+        ).hexdigest()
+        return digest[:48]
 
     def resolved_secret_key(self) -> str:
         """The configured key, or in development one generated once into a 0600 key file."""

@@ -6,9 +6,11 @@ from collections.abc import AsyncIterator
 
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from bot import metrics
 from bot.app import Peerline
@@ -16,6 +18,53 @@ from flows.events import EventKind, InboundEvent
 from handlers import console
 
 MAX_CONSOLE_TEXT = 4096
+DEFAULT_MAX_BODY = 1_000_000
+
+
+class BodyTooLarge(HTTPException):
+    def __init__(self) -> None:
+        super().__init__(413, "request body too large")
+
+
+async def read_body(request: Request, limit: int = DEFAULT_MAX_BODY) -> bytes:
+    """The request body, refusing with 413 as soon as it grows past `limit`."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise BodyTooLarge()
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise BodyTooLarge()
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+class BodyLimit:
+    """Refuses any request whose declared length is over the limit, before a route sees it."""
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app, self.limit = app, limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            for name, value in scope.get("headers", []):
+                if name == b"content-length":
+                    if not value.isdigit() or int(value) > self.limit:
+                        response = PlainTextResponse("request body too large", status_code=413)
+                        await response(scope, receive, send)
+                        return
+        await self.app(scope, receive, send)
+
+
+async def _http_error(_: Request, exc: Exception) -> Response:
+    """Client mistakes get a short plain answer, never a trace."""
+    assert isinstance(exc, HTTPException)
+    return PlainTextResponse(str(exc.detail), status_code=exc.status_code)
+
+
+async def _server_error(_: Request, exc: Exception) -> Response:
+    return PlainTextResponse("internal error", status_code=500)
 
 
 def parse_console_line(name: str, text: str, message_id: str | None = None) -> InboundEvent:
@@ -84,4 +133,11 @@ def create_web_app(service: Peerline, *, manage_service: bool = True) -> Starlet
             if manage_service:
                 await service.stop()
 
-    return Starlette(routes=routes, lifespan=lifespan)
+    limit = getattr(service.settings, "max_body_bytes", DEFAULT_MAX_BODY)
+    app = Starlette(
+        routes=routes,
+        lifespan=lifespan,
+        exception_handlers={HTTPException: _http_error, Exception: _server_error},
+    )
+    app.add_middleware(BodyLimit, limit=limit)
+    return app

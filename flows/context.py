@@ -106,4 +106,6 @@ class FlowContext:
     def schedule(
         self, kind: str, due_at: datetime, target_id: int | None = None, **payload: Any
     ) -> None:
-        self.session.add(ScheduledJob(kind=kind, due_at=due_at, target_id=target_id, payload=payload))
+        self.session.add(
+            ScheduledJob(kind=kind, due_at=due_at, target_id=target_id, payload=payload)
+        )

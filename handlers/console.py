@@ -35,11 +35,11 @@ class ConsoleChannel:
         await self._mailboxes[address].put(layout(message))
         return SentMessage(channel_message_id=str(self._counter))
 
-    async def wait_for_messages(self, address: str, timeout: float) -> list[str]:
-        """Everything waiting for `address`, waiting up to `timeout` for the first one."""
+    async def wait_for_messages(self, address: str, wait_seconds: float) -> list[str]:
+        """Everything waiting for `address`, waiting up to `wait_seconds` for the first one."""
         box = self._mailboxes[address]
         try:
-            first = await asyncio.wait_for(box.get(), timeout=timeout)
+            first = await asyncio.wait_for(box.get(), timeout=wait_seconds)
         except TimeoutError:
             return []
         messages = [first]

@@ -51,7 +51,9 @@ def translate(language: str | None, text_id: str, params: dict[str, Any] | None 
     if not params:
         return text
     values = {
-        key: translate(lang, value["msgid"]) if isinstance(value, dict) and "msgid" in value else value
+        key: translate(lang, value["msgid"])
+        if isinstance(value, dict) and "msgid" in value
+        else value
         for key, value in params.items()
     }
     try:

@@ -4,17 +4,25 @@ from models.audit import AuditEntry
 from models.base import Base, utcnow
 from models.flow_state import FlowState
 from models.inbound import ProcessedInbound
+from models.invite import Invite
 from models.moderation import ParticipantBlock, Report
 from models.outbox import OutboxMessage, OutboxStatus
 from models.participant import Participant, ParticipantStatus, Role, SupporterProfile
+from models.relay import Feedback
 from models.request import HelpRequest, Match, MatchStatus, Offer, OfferStatus, RequestStatus
+from models.safety import GuardMark
 from models.schedule import ScheduledJob
+from models.stats import DailyCount
 
 __all__ = [
     "AuditEntry",
     "Base",
+    "DailyCount",
+    "Feedback",
     "FlowState",
+    "GuardMark",
     "HelpRequest",
+    "Invite",
     "Match",
     "MatchStatus",
     "Offer",

@@ -1,7 +1,12 @@
-"""The async engine and session factory; SQLite gets WAL and a busy timeout for several processes."""
+"""The async engine and session factory; SQLite gets WAL and a busy timeout for several workers."""
 
 from sqlalchemy import event
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
 
 
 def make_engine(url: str, *, echo: bool = False) -> AsyncEngine:

@@ -42,6 +42,12 @@ class OutboxMessage(Base):
     lease_until: Mapped[datetime | None]
     claimed_by: Mapped[str | None] = mapped_column(String(64))
     channel_message_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    # A relayed copy: which conversation it belongs to and the sender's own chat message id,
+    # so a reply to the copy finds its conversation and an edit finds the copy to edit.
+    match_id: Mapped[int | None] = mapped_column(
+        ForeignKey("matches.id", ondelete="SET NULL"), index=True
+    )
+    source_message_id: Mapped[str | None] = mapped_column(String(32))
     error: Mapped[str | None] = mapped_column(String(120))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None]

@@ -21,7 +21,9 @@ def pg_available() -> bool:
 
 def pytest_report_header(config: pytest.Config) -> str:
     if pg_available():
-        return f"PostgreSQL: reachable at {PG_ADMIN_URL.split('@')[-1]}; database tests run on it too"
+        return (
+            f"PostgreSQL: reachable at {PG_ADMIN_URL.split('@')[-1]}; database tests run on it too"
+        )
     return "PostgreSQL: NOT reachable; PostgreSQL variants of the database tests are SKIPPED"
 
 

@@ -13,7 +13,9 @@ from bot.clock import VirtualClock
 from bot.settings import Settings
 from handlers.base import DeliveryError, RenderedMessage, SentMessage
 
-PG_ADMIN_URL = os.environ.get("TEST_DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
+PG_ADMIN_URL = os.environ.get(
+    "TEST_DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+)
 TEST_SECRET = "test-secret-key-not-for-production-000000"
 
 
@@ -30,7 +32,11 @@ async def postgres_reachable() -> bool:
 
 
 def make_settings(database_url: str, **overrides: Any) -> Settings:
-    values: dict[str, Any] = {"database_url": database_url, "secret_key": TEST_SECRET, "env": "test"}
+    values: dict[str, Any] = {
+        "database_url": database_url,
+        "secret_key": TEST_SECRET,
+        "env": "test",
+    }
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
 
@@ -79,3 +85,29 @@ class RecordingChannel:
 
     def texts_to(self, address: str) -> list[str]:
         return [d.message.text for d in self.deliveries if d.address == address]
+
+
+async def drain(sender: Any, clock: Any, rounds: int = 500) -> None:
+    """Run the sender until nothing is left, moving the virtual clock when all rows wait."""
+    from sqlalchemy import select
+
+    from models import OutboxMessage, OutboxStatus
+
+    for _ in range(rounds):
+        if await sender.run_once() == 0:
+            async with sender.session_factory() as session:
+                waiting = (
+                    (
+                        await session.execute(
+                            select(OutboxMessage.available_at).where(
+                                OutboxMessage.status == OutboxStatus.PENDING
+                            )
+                        )
+                    )
+                    .scalars()
+                    .all()
+                )
+            if not waiting:
+                return
+            clock.advance(max(0.01, (min(waiting) - clock.now()).total_seconds()))
+    raise AssertionError("outbox did not drain")

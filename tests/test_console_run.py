@@ -1,4 +1,4 @@
-"""The newcomer's path: `make run` chats in the terminal; a second terminal joins; no address at rest."""
+"""The newcomer's path: `make run` chats in a terminal, a second joins, no address at rest."""
 
 import os
 import re

@@ -10,7 +10,7 @@ from flows.context import outbox_row
 from flows.events import OutboundMessage
 from handlers.base import RecipientUnreachable, RetryLater, TemporaryFailure
 from models import OutboxMessage, OutboxStatus, Participant, ParticipantStatus
-from tests.support import RecordingChannel, running_service
+from tests.support import RecordingChannel, drain, running_service
 
 
 async def add_participants(service, count: int, channel: str = "telegram") -> list[Participant]:
@@ -33,24 +33,6 @@ async def enqueue(service, recipients, text_id="error.generic", **params) -> Non
     async with service.session_factory() as session, session.begin():
         for person in recipients:
             session.add(outbox_row(person, OutboundMessage(text_id, params), service.clock.now()))
-
-
-async def drain(sender: OutboxSender, clock, rounds: int = 500) -> None:
-    """Run the sender until nothing is left, moving the virtual clock when all rows wait."""
-    for _ in range(rounds):
-        if await sender.run_once() == 0:
-            async with sender.session_factory() as session:
-                waiting = (
-                    await session.execute(
-                        select(OutboxMessage.available_at).where(
-                            OutboxMessage.status == OutboxStatus.PENDING
-                        )
-                    )
-                ).scalars().all()
-            if not waiting:
-                return
-            clock.advance(max(0.01, (min(waiting) - clock.now()).total_seconds()))
-    raise AssertionError("outbox did not drain")
 
 
 def telegram_sender(service, channel) -> OutboxSender:

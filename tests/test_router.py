@@ -31,7 +31,9 @@ def echo_router(service) -> Router:
     return Router(service.session_factory, service.vault, routes, service.settings, service.clock)
 
 
-def text(address: str, body: str, message_id: str | None, channel: str = "telegram") -> InboundEvent:
+def text(
+    address: str, body: str, message_id: str | None, channel: str = "telegram"
+) -> InboundEvent:
     return InboundEvent(channel, address, EventKind.TEXT, message_id, body)
 
 

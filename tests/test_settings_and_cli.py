@@ -42,8 +42,12 @@ def test_addresses_encrypt_and_hash_with_the_key():
     vault = AddressVault("k1")
     blob = vault.encrypt("telegram", "12345")
     assert vault.decrypt("telegram", blob) == "12345"
-    assert vault.lookup_hash("telegram", "12345") == AddressVault("k1").lookup_hash("telegram", "12345")
-    assert vault.lookup_hash("telegram", "12345") != AddressVault("k2").lookup_hash("telegram", "12345")
+    assert vault.lookup_hash("telegram", "12345") == AddressVault("k1").lookup_hash(
+        "telegram", "12345"
+    )
+    assert vault.lookup_hash("telegram", "12345") != AddressVault("k2").lookup_hash(
+        "telegram", "12345"
+    )
     assert vault.lookup_hash("telegram", "12345") != vault.lookup_hash("whatsapp", "12345")
 
 
