@@ -1,0 +1,136 @@
+"""Safety commands for coordinators: screen messages in bulk, list and check the help directory.
+
+`register(app)` adds them to the `peerline` command line. Nothing here prints a message's text:
+`screen` answers with labels and lexicon cue ids only, so its output can be shared safely.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from flows.directory import KINDS, check_directory, load_directory
+from flows.screening import LexiconError, Lexicons, load_lexicons
+
+
+def register(app: typer.Typer) -> None:
+    """Add `screen` and the `directory` sub-commands to the given app."""
+    app.command("screen")(screen)
+    directory = typer.Typer(
+        help="The help directory: phone lines Peerline offers, per country.",
+        no_args_is_help=True,
+        add_completion=False,
+    )
+    directory.command("list")(list_services)
+    directory.command("validate")(validate_directory)
+    app.add_typer(directory, name="directory")
+
+
+def screen(
+    lexicons: Path = typer.Option(
+        None, "--lexicons", help="Folder of lexicon *.yaml files (default: the shipped ones).",
+        exists=True, file_okay=False, dir_okay=True,
+    ),
+    explain: bool = typer.Option(
+        False, "--explain", help="Also list the lexicon phrases that fired (never the text)."
+    ),
+) -> None:  # fmt: skip
+    """Screen JSON lines {"text": ...} from stdin; write {"label": ..., "cues": [...]} per line.
+
+    A line that cannot be read gets {"error": ...} and the rest go on. An "id" field, when
+    present, is copied to the answer so results can be matched to their messages.
+    """
+    try:
+        matcher = load_lexicons(lexicons)
+    except LexiconError as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(2) from None
+    for number, line in enumerate(sys.stdin, start=1):
+        answer = _screen_line(matcher, line, number, explain)
+        typer.echo(json.dumps(answer, ensure_ascii=False))
+
+
+def _screen_line(matcher: Lexicons, line: str, number: int, explain: bool) -> dict[str, object]:
+    """One answer object; error messages describe the problem, never quote the line."""
+    if not line.strip():
+        return {"error": f"line {number}: empty line"}
+    try:
+        message = json.loads(line)
+    except json.JSONDecodeError as error:
+        return {"error": f"line {number}: not valid JSON ({error.msg} at column {error.colno})"}
+    if not isinstance(message, dict) or not isinstance(message.get("text"), str):
+        return {"error": f"line {number}: expected an object with a string field 'text'"}
+    verdict = matcher.screen(message["text"])
+    answer: dict[str, object] = {"label": verdict.label, "cues": list(verdict.cues)}
+    if isinstance(message.get("id"), str | int) and not isinstance(message.get("id"), bool):
+        answer = {"id": message["id"], **answer}
+    if explain:
+        answer["phrases"] = [phrase for _, phrase in matcher.explain(message["text"])]
+    return answer
+
+
+def list_services(
+    country: str = typer.Option("PL", "--country", help="Country code, e.g. PL."),
+    kind: list[str] = typer.Option(
+        None, "--kind", help=f"Only services of this kind (repeatable): {', '.join(KINDS)}."
+    ),
+    region: str = typer.Option(None, "--region", help="Also show services of this region."),
+    language: str = typer.Option(
+        None, "--lang", help="Add the description in this language (en, pl, uk, ru, fa, ar)."
+    ),
+    directory_dir: Path = typer.Option(
+        None, "--dir", help="Folder of directory *.yaml files (default: the shipped ones).",
+        exists=True, file_okay=False, dir_okay=True,
+    ),
+) -> None:  # fmt: skip
+    """List help services as a table, emergency lines first."""
+    unknown = ", ".join(sorted(set(kind or ()) - set(KINDS)))
+    if unknown:
+        typer.echo(f"error: unknown kind {unknown} (known: {', '.join(KINDS)})", err=True)
+        raise typer.Exit(2)
+    try:
+        services = load_directory(directory_dir).services(country, kind or None, region)
+    except ValueError as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(1) from None
+    table = Table(title=f"Help services: {country.upper()}", show_lines=False)
+    for column in ("Name", "Phone", "Hours", "Free", "Languages", "Kinds"):
+        # A phone number broken over two lines gets misdialled.
+        table.add_column(column, overflow="fold", no_wrap=column == "Phone")
+    if language:
+        table.add_column("Description", overflow="fold")
+    for service in services:
+        row = [
+            service.name,
+            service.phone,
+            service.hours,
+            "yes" if service.free else "no",
+            ", ".join(service.languages),
+            ", ".join(service.kinds),
+        ]
+        if language:
+            row.append(service.description(language))
+        table.add_row(*row)
+    console = Console()
+    console.print(table)
+    if not services:
+        console.print("No services match.")
+
+
+def validate_directory(
+    directory_dir: Path = typer.Argument(
+        None, help="Folder of directory *.yaml files (default: the shipped ones)."
+    ),
+) -> None:
+    """Check the directory files: exit 0 with a summary, or 1 with one line per problem."""
+    report = check_directory(directory_dir)
+    if report.problems:
+        for problem in report.problems:
+            typer.echo(problem)
+        raise typer.Exit(1)
+    typer.echo(f"ok: {len(report.services)} services in {report.files} files")

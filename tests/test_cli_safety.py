@@ -1,0 +1,106 @@
+"""The safety commands, run through Typer's test runner on a fresh app."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from bot.cli_safety import register
+from flows.screening import screen
+
+LABELLED = Path(__file__).parent / "data" / "danger_signals.jsonl"
+
+
+@pytest.fixture
+def app() -> typer.Typer:
+    fresh = typer.Typer()
+    register(fresh)
+    return fresh
+
+
+def run(app: typer.Typer, args: list[str], stdin: str = "") -> tuple[int, str]:
+    result = CliRunner().invoke(app, args, input=stdin)
+    return result.exit_code, result.output
+
+
+@pytest.mark.parametrize(
+    "args", [["--help"], ["screen", "--help"], ["directory", "--help"],
+             ["directory", "list", "--help"], ["directory", "validate", "--help"]],
+)  # fmt: skip
+def test_every_command_has_help(app: typer.Typer, args: list[str]) -> None:
+    code, output = run(app, args)
+    assert code == 0 and "Usage" in output
+
+
+def test_screen_over_the_labelled_set(app: typer.Typer) -> None:
+    lines = LABELLED.read_text(encoding="utf-8").splitlines()
+    code, output = run(app, ["screen"], "\n".join(lines) + "\n")
+    assert code == 0
+    answers = [json.loads(line) for line in output.splitlines()]
+    assert len(answers) == len(lines)
+    for line, answer in zip(lines, answers, strict=True):
+        text = json.loads(line)["text"]
+        expected = screen(text)
+        assert answer == {"label": expected.label, "cues": list(expected.cues)}
+    for line in lines:  # never echo what she wrote
+        assert json.loads(line)["text"] not in output
+
+
+def test_screen_answers_a_bad_line_and_goes_on(app: typer.Typer) -> None:
+    stdin = '{"text": "he hit me", "id": 1}\nnot json at all\n["text"]\n\n{"text": "hello"}\n'
+    code, output = run(app, ["screen"], stdin)
+    assert code == 0
+    answers = [json.loads(line) for line in output.splitlines()]
+    assert answers[0] == {"id": 1, "label": "violence", "cues": ["en:physical_violence"]}
+    assert [set(a) for a in answers[1:4]] == [{"error"}] * 3
+    assert "line 2" in answers[1]["error"] and "not json" not in answers[1]["error"]
+    assert answers[4] == {"label": "none", "cues": []}
+
+
+def test_screen_explain_lists_lexicon_phrases(app: typer.Typer) -> None:
+    code, output = run(app, ["screen", "--explain"], '{"text": "i want to die"}\n')
+    answer = json.loads(output)
+    assert code == 0 and answer["label"] == "self_harm" and answer["phrases"]
+
+
+def test_screen_with_custom_and_broken_lexicons(app: typer.Typer, tmp_path: Path) -> None:
+    good = "language: xx\nentries:\n  - id: danger\n    label: violence\n    phrases: [zork* me]\n"
+    (tmp_path / "xx.yaml").write_text(good, encoding="utf-8")
+    code, output = run(app, ["screen", "--lexicons", str(tmp_path)], '{"text": "zorked me"}\n')
+    assert code == 0 and json.loads(output)["cues"] == ["xx:danger"]
+
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "xx.yaml").write_text(good.replace("violence", "violent"), encoding="utf-8")
+    code, output = run(app, ["screen", "--lexicons", str(broken)], '{"text": "zorked me"}\n')
+    assert code == 2 and "xx.yaml:4: unknown label 'violent'" in output
+
+
+def test_directory_list_shows_a_table(app: typer.Typer) -> None:
+    code, output = run(app, ["directory", "list"])
+    assert code == 0
+    assert "112" in output and "800120002" in output and "116123" in output
+    assert output.index("112") < output.index("800120002")
+
+
+def test_directory_list_by_kind_and_language(app: typer.Typer) -> None:
+    code, output = run(app, ["directory", "list", "--kind", "trafficking", "--lang", "en"])
+    assert code == 0
+    assert "+48226280120" in output and "+48605687750" in output and "116123" not in output
+    code, output = run(app, ["directory", "list", "--kind", "foo"])
+    assert code == 2 and "unknown kind foo" in output
+
+
+def test_directory_validate(app: typer.Typer, tmp_path: Path) -> None:
+    code, output = run(app, ["directory", "validate"])
+    assert code == 0 and output.strip() == "ok: 8 services in 1 files"
+
+    (tmp_path / "pl.yaml").write_text("country: PL\nservices:\n  - id: x\n", encoding="utf-8")
+    code, output = run(app, ["directory", "validate", str(tmp_path)])
+    assert code == 1
+    assert output.splitlines()[0].startswith("pl.yaml:3: service is missing 'name'")
+    assert len(output.splitlines()) == 9  # one line per missing field
