@@ -22,7 +22,7 @@ test: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/ruff format --check . || true
+	$(BIN)/ruff format --check --quiet . || echo "(formatting differs; run .venv/bin/ruff format)"
 
 migrate: $(STAMP)
 	$(BIN)/peerline migrate
@@ -41,6 +41,7 @@ i18n-compile: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m bench.outbox_throughput
 	$(BIN)/python -m bench.screening_speed
+	$(BIN)/python -m bench.webhook_throughput
 
 clean:
 	rm -rf $(VENV) .pytest_cache peerline.db peerline.key

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import func, select, text
 
 from bot.clock import SystemClock
+from bot.jobs import register_jobs
 from bot.outbox import OutboxSender
 from bot.privacy import AddressVault
 from bot.ratelimit import RateLimiter, RatePolicy
@@ -53,6 +54,8 @@ class Peerline:
         )  # fmt: skip
         self.router.on_queued = self.sender.wake
         self.jobs = JobRunner(self.session_factory, clock=self.clock, after_job=self.sender.wake)
+        register_jobs(self)
+        _register_safety_jobs(self.jobs, settings)
         self._tasks: list[asyncio.Task[None]] = []
         self._scheduler: Any = None
 
@@ -70,6 +73,9 @@ class Peerline:
         if sender:
             self._tasks.append(asyncio.create_task(self.sender.run_forever(), name="outbox"))
         if scheduler:
+            from flows.retention import ensure_scheduled
+
+            await ensure_scheduled(self.session_factory, self.clock.now())
             self._scheduler = start_ticking(self.jobs, self.settings.scheduler_tick_seconds)
 
     async def stop(self) -> None:
@@ -104,3 +110,13 @@ class Peerline:
         async with self.session_factory() as session:
             query = select(func.count()).where(OutboxMessage.status == OutboxStatus.PENDING)
             return int((await session.execute(query)).scalar_one())
+
+
+def _register_safety_jobs(jobs: JobRunner, settings: Settings) -> None:
+    """The daily retention purge and the last step of an erasure."""
+    import functools
+
+    from flows import erasure, retention
+
+    jobs.register(retention.KIND, functools.partial(retention.purge, days=settings.retention_days))
+    jobs.register(erasure.FINISH_JOB, erasure.finish_erasure)

@@ -28,7 +28,7 @@ def _configure_logging() -> None:
         stream=sys.stderr,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    for noisy in ("httpx", "apscheduler", "uvicorn.access", "telegram.ext"):
+    for noisy in ("httpx", "apscheduler", "uvicorn.access", "telegram.ext", "twilio"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
@@ -169,7 +169,7 @@ def _register_optional(module_name: str) -> None:
         importlib.import_module(module_name).register(app)
 
 
-for _module in ("bot.cli_safety",):
+for _module in ("bot.cli_safety", "bot.cli_coordinator", "bot.cli_moderation"):
     _register_optional(_module)
 
 

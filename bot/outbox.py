@@ -32,6 +32,8 @@ from models import OutboxMessage, OutboxStatus, Participant, ParticipantStatus
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 8
+# The error noted on a row that waits for her to write again (WhatsApp's 24-hour window).
+WAITING_FOR_WINDOW = "waiting for her window"
 # Rows of this kind still reach a banned person (her one neutral line) or an erased one (her last).
 NOTICE_KIND = "notice"
 # A send whose slot is this close is waited for; a later one goes back to the queue.
@@ -161,6 +163,8 @@ class OutboxSender:
                 await self.clock.sleep(slot - now_s)
             self.limiter.take(row.channel, recipient.address_hash, self.clock.now().timestamp())
             message = render(row, recipient.language)
+            # Channels with a reply window (WhatsApp) decide by when she last wrote.
+            message.extra["last_inbound_at"] = recipient.last_inbound_at
             source_id = (row.params or {}).get("_copy_from")
             if source_id is not None:
                 # A copy of her own message: the source chat is looked up only now, so no
@@ -214,6 +218,7 @@ class OutboxSender:
             case OutsideWindow():
                 # Waits, text kept, until she writes again (the channel reopens it then).
                 _postpone(row, now + timedelta(hours=1), count=False)
+                row.error = WAITING_FOR_WINDOW
             case PermanentFailure():
                 _finish(row, OutboxStatus.FAILED, f"{error.code}: {error.detail}"[:120])
             case _:

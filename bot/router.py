@@ -108,7 +108,9 @@ class Router:
         query = select(Participant).where(
             Participant.channel == channel, Participant.address_hash == key
         )
-        return (await session.execute(query.with_for_update())).scalar_one_or_none()
+        # FOR NO KEY UPDATE: serialises her own events, yet lets others queue messages to her
+        # (an outbox row's foreign key takes a key-share lock) while she writes to them.
+        return (await session.execute(query.with_for_update(key_share=True))).scalar_one_or_none()
 
     async def _register(self, session: AsyncSession, event: InboundEvent) -> Participant:
         participant = Participant(

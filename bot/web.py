@@ -50,10 +50,14 @@ class BodyLimit:
         if scope["type"] == "http":
             for name, value in scope.get("headers", []):
                 if name == b"content-length":
-                    if not value.isdigit() or int(value) > self.limit:
+                    if not value.isdigit():
+                        response = PlainTextResponse("bad Content-Length", status_code=400)
+                    elif int(value) > self.limit:
                         response = PlainTextResponse("request body too large", status_code=413)
-                        await response(scope, receive, send)
-                        return
+                    else:
+                        break
+                    await response(scope, receive, send)
+                    return
         await self.app(scope, receive, send)
 
 

@@ -9,8 +9,18 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from flows.context import Flow, FlowContext
+from flows.coordination import CoordinationFlow
+from flows.erasure import ErasureFlow
 from flows.events import InboundEvent
-from flows.welcome import WelcomeFlow
+from flows.feedback import FeedbackFlow
+from flows.intake import IntakeFlow
+from flows.matching import MatchingFlow
+from flows.moderation import ModerationFlow
+from flows.onboarding import OnboardingFlow
+from flows.quick_exit import QuickExitFlow
+from flows.referral import ReferralFlow
+from flows.relay import RelayFlow
+from flows.safety_guard import GUARDS as SAFETY_GUARDS
 
 # A guard returns True when it has dealt with the event and no flow should see it.
 Guard = Callable[[FlowContext, InboundEvent], Awaitable[bool]]
@@ -35,12 +45,60 @@ class Routes:
 
 
 def build_routes() -> Routes:
-    welcome = WelcomeFlow()
-    flows: list[Flow] = [welcome]
+    intake = IntakeFlow()
+    flows: list[Flow] = [
+        intake,
+        OnboardingFlow(),
+        CoordinationFlow(),
+        ReferralFlow(),
+        ModerationFlow(),
+        QuickExitFlow(),
+        ErasureFlow(),
+        MatchingFlow(),
+        RelayFlow(),
+        FeedbackFlow(),
+    ]
     return Routes(
         flows={flow.name: flow for flow in flows},
-        first_flow=welcome.name,
-        commands={},
-        choice_prefixes={},
-        guards=[],
+        first_flow=intake.name,
+        commands={
+            "start": "intake",
+            "menu": "intake",
+            "language": "intake",
+            "help": "intake",
+            "available": "onboarding",
+            "away": "onboarding",
+            "invite": "coordination",
+            "approve": "coordination",
+            "pending": "coordination",
+            "report": "moderation",
+            "block": "moderation",
+            "reports": "moderation",
+            "ban": "moderation",
+            "suspend": "moderation",
+            "exit": "quick_exit",
+            "forget": "erasure",
+            "sos": "referral",
+            "end": "relay",
+            "switch": "relay",
+            "handover": "relay",
+        },
+        choice_prefixes={
+            "lang": "intake",
+            "menu": "intake",
+            "intake": "intake",
+            "onboard": "onboarding",
+            "coord": "coordination",
+            "referral": "referral",
+            "report": "moderation",
+            "mod": "moderation",
+            "exit": "quick_exit",
+            "forget": "erasure",
+            "offer": "matching",
+            "relay": "relay",
+            "switch": "relay",
+            "idle": "relay",
+            "feedback": "feedback",
+        },
+        guards=[*SAFETY_GUARDS],  # ban, flood, danger: in this order
     )

@@ -30,6 +30,17 @@ def upgrade() -> None:
     with op.batch_alter_table('audit_log', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_audit_log_at'), ['at'], unique=False)
 
+    op.create_table('daily_counts',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('day', sa.Date(), nullable=False),
+    sa.Column('name', sa.String(length=64), nullable=False),
+    sa.Column('value', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_daily_counts')),
+    sa.UniqueConstraint('day', 'name', name=op.f('uq_daily_counts_day'))
+    )
+    with op.batch_alter_table('daily_counts', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_daily_counts_day'), ['day'], unique=False)
+
     op.create_table('participants',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('role', sa.String(length=16), nullable=False),
@@ -76,6 +87,17 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['participant_id'], ['participants.id'], name=op.f('fk_flow_states_participant_id_participants'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('participant_id', name=op.f('pk_flow_states'))
     )
+    op.create_table('guard_marks',
+    sa.Column('participant_id', sa.Integer(), nullable=False),
+    sa.Column('flood_window_start', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('flood_count', sa.Integer(), nullable=False),
+    sa.Column('flood_noticed', sa.Boolean(), nullable=False),
+    sa.Column('ban_notice_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('danger_notice_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('noted_match_id', sa.Integer(), nullable=True),
+    sa.ForeignKeyConstraint(['participant_id'], ['participants.id'], name=op.f('fk_guard_marks_participant_id_participants'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('participant_id', name=op.f('pk_guard_marks'))
+    )
     op.create_table('help_requests',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('seeker_id', sa.Integer(), nullable=False),
@@ -95,34 +117,19 @@ def upgrade() -> None:
     with op.batch_alter_table('help_requests', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_help_requests_status'), ['status'], unique=False)
 
-    op.create_table('outbox',
+    op.create_table('invites',
     sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('participant_id', sa.Integer(), nullable=False),
-    sa.Column('channel', sa.String(length=16), nullable=False),
-    sa.Column('kind', sa.String(length=16), nullable=False),
-    sa.Column('text_id', sa.String(length=64), nullable=False),
-    sa.Column('params', sa.JSON(), nullable=True),
-    sa.Column('buttons', sa.JSON(), nullable=True),
-    sa.Column('media', sa.JSON(), nullable=True),
-    sa.Column('dedupe_key', sa.String(length=96), nullable=True),
-    sa.Column('status', sa.String(length=16), nullable=False),
-    sa.Column('attempts', sa.Integer(), nullable=False),
-    sa.Column('available_at', sa.DateTime(timezone=True), nullable=False),
-    sa.Column('lease_until', sa.DateTime(timezone=True), nullable=True),
-    sa.Column('claimed_by', sa.String(length=64), nullable=True),
-    sa.Column('channel_message_id', sa.String(length=64), nullable=True),
-    sa.Column('error', sa.String(length=120), nullable=True),
+    sa.Column('code_hash', sa.String(length=64), nullable=False),
+    sa.Column('role', sa.String(length=16), nullable=False),
+    sa.Column('created_by', sa.String(length=64), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
-    sa.Column('sent_at', sa.DateTime(timezone=True), nullable=True),
-    sa.ForeignKeyConstraint(['participant_id'], ['participants.id'], name=op.f('fk_outbox_participant_id_participants'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_outbox')),
-    sa.UniqueConstraint('dedupe_key', name=op.f('uq_outbox_dedupe_key'))
+    sa.Column('expires_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('used_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('used_by_id', sa.Integer(), nullable=True),
+    sa.ForeignKeyConstraint(['used_by_id'], ['participants.id'], name=op.f('fk_invites_used_by_id_participants'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_invites')),
+    sa.UniqueConstraint('code_hash', name=op.f('uq_invites_code_hash'))
     )
-    with op.batch_alter_table('outbox', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_outbox_channel_message_id'), ['channel_message_id'], unique=False)
-        batch_op.create_index('ix_outbox_claimable', ['status', 'available_at'], unique=False)
-        batch_op.create_index(batch_op.f('ix_outbox_participant_id'), ['participant_id'], unique=False)
-
     op.create_table('participant_blocks',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('blocker_id', sa.Integer(), nullable=False),
@@ -200,6 +207,50 @@ def upgrade() -> None:
     with op.batch_alter_table('offers', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_offers_status'), ['status'], unique=False)
 
+    op.create_table('feedback',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('match_id', sa.Integer(), nullable=True),
+    sa.Column('side', sa.String(length=16), nullable=False),
+    sa.Column('score', sa.Integer(), nullable=True),
+    sa.Column('checkin', sa.String(length=16), nullable=True),
+    sa.Column('gave_words', sa.Boolean(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['match_id'], ['matches.id'], name=op.f('fk_feedback_match_id_matches'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_feedback')),
+    sa.UniqueConstraint('match_id', 'side', name=op.f('uq_feedback_match_id'))
+    )
+    op.create_table('outbox',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('participant_id', sa.Integer(), nullable=False),
+    sa.Column('channel', sa.String(length=16), nullable=False),
+    sa.Column('kind', sa.String(length=16), nullable=False),
+    sa.Column('text_id', sa.String(length=64), nullable=False),
+    sa.Column('params', sa.JSON(), nullable=True),
+    sa.Column('buttons', sa.JSON(), nullable=True),
+    sa.Column('media', sa.JSON(), nullable=True),
+    sa.Column('dedupe_key', sa.String(length=96), nullable=True),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('attempts', sa.Integer(), nullable=False),
+    sa.Column('available_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('lease_until', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('claimed_by', sa.String(length=64), nullable=True),
+    sa.Column('channel_message_id', sa.String(length=64), nullable=True),
+    sa.Column('match_id', sa.Integer(), nullable=True),
+    sa.Column('source_message_id', sa.String(length=32), nullable=True),
+    sa.Column('error', sa.String(length=120), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('sent_at', sa.DateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['match_id'], ['matches.id'], name=op.f('fk_outbox_match_id_matches'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['participant_id'], ['participants.id'], name=op.f('fk_outbox_participant_id_participants'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_outbox')),
+    sa.UniqueConstraint('dedupe_key', name=op.f('uq_outbox_dedupe_key'))
+    )
+    with op.batch_alter_table('outbox', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_outbox_channel_message_id'), ['channel_message_id'], unique=False)
+        batch_op.create_index('ix_outbox_claimable', ['status', 'available_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_outbox_match_id'), ['match_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_outbox_participant_id'), ['participant_id'], unique=False)
+
     op.create_table('reports',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('reporter_id', sa.Integer(), nullable=False),
@@ -231,6 +282,14 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_reports_reported_id'))
 
     op.drop_table('reports')
+    with op.batch_alter_table('outbox', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_outbox_participant_id'))
+        batch_op.drop_index(batch_op.f('ix_outbox_match_id'))
+        batch_op.drop_index('ix_outbox_claimable')
+        batch_op.drop_index(batch_op.f('ix_outbox_channel_message_id'))
+
+    op.drop_table('outbox')
+    op.drop_table('feedback')
     with op.batch_alter_table('offers', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_offers_status'))
 
@@ -250,16 +309,12 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_participant_blocks_blocked_id'))
 
     op.drop_table('participant_blocks')
-    with op.batch_alter_table('outbox', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_outbox_participant_id'))
-        batch_op.drop_index('ix_outbox_claimable')
-        batch_op.drop_index(batch_op.f('ix_outbox_channel_message_id'))
-
-    op.drop_table('outbox')
+    op.drop_table('invites')
     with op.batch_alter_table('help_requests', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_help_requests_status'))
 
     op.drop_table('help_requests')
+    op.drop_table('guard_marks')
     op.drop_table('flow_states')
     with op.batch_alter_table('scheduled_jobs', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_scheduled_jobs_target_id'))
@@ -270,6 +325,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_participants_status'))
 
     op.drop_table('participants')
+    with op.batch_alter_table('daily_counts', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_daily_counts_day'))
+
+    op.drop_table('daily_counts')
     with op.batch_alter_table('audit_log', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_audit_log_at'))
 

@@ -1,0 +1,103 @@
+"""Moderation on the command line: ban or unban a participant, suspend a supporter.
+
+The same actions as the coordinators' /ban and /suspend (conversations end with a neutral notice,
+an audit entry is written with ids only); the actor is recorded as "cli".
+"""
+
+import asyncio
+from typing import Any
+
+import typer
+
+participant_app = typer.Typer(help="Ban or unban a participant.", no_args_is_help=True)
+
+
+def _act(alias: str, action: str) -> str:
+    """Run one moderation action on the participant called `alias`; returns the outcome."""
+    from bot.cli import _settings
+    from bot.clock import SystemClock
+    from flows import moderation
+    from flows.context import FlowContext
+    from flows.registry import build_routes
+    from models import FlowState, ParticipantStatus
+    from models.db import make_engine, make_session_factory
+
+    settings = _settings()
+
+    async def run() -> str:
+        engine = make_engine(settings.database_url)
+        try:
+            async with make_session_factory(engine)() as session, session.begin():
+                people = await moderation.find_by_alias(session, alias)
+                if not people:
+                    return "not_found"
+                if len(people) > 1:
+                    return "ambiguous"
+                [target] = people
+                state = await session.get(FlowState, target.id) or FlowState(
+                    participant_id=target.id, flow="intake", step="", data={}
+                )
+                ctx = FlowContext(session, target, state, SystemClock().now(), settings,
+                                  build_routes().flows)  # fmt: skip
+                if action == "ban":
+                    if target.status == ParticipantStatus.BLOCKED:
+                        return "already"
+                    await moderation.ban(ctx, target, "cli")
+                elif action == "unban":
+                    if target.status != ParticipantStatus.BLOCKED:
+                        return "already"
+                    await moderation.unban(ctx, target, "cli")
+                elif not await moderation.suspend(ctx, target, "cli"):
+                    return "not_supporter"
+                return "done"
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(run())
+
+
+def _report(alias: str, outcome: str, done: str, already: str) -> None:
+    messages = {
+        "done": done,
+        "already": already,
+        "not_found": f"error: no participant called {alias!r}",
+        "ambiguous": f"error: more than one participant is called {alias!r}; use /reports",
+        "not_supporter": f"error: {alias} is not a supporter",
+    }
+    if outcome not in ("done", "already"):
+        typer.echo(messages[outcome], err=True)
+        raise typer.Exit(1)
+    typer.echo(messages[outcome])
+
+
+@participant_app.command("ban")
+def participant_ban(alias: str = typer.Argument(..., help="Her alias, e.g. 'Iris 42'.")) -> None:
+    """Ban: nothing she sends reaches anyone; her conversations end with a neutral notice."""
+    _report(alias, _act(alias, "ban"), f"{alias} is banned.", f"{alias} was already banned.")
+
+
+@participant_app.command("unban")
+def participant_unban(alias: str = typer.Argument(..., help="Her alias, e.g. 'Iris 42'.")) -> None:
+    """Lift a ban: she can write again and be matched."""
+    _report(alias, _act(alias, "unban"), f"{alias} is no longer banned.", f"{alias} is not banned.")
+
+
+def supporter_suspend(alias: str = typer.Argument(..., help="Her alias, e.g. 'Iris 42'.")) -> None:
+    """Suspend a supporter: no new offers, and her conversations end with a neutral notice."""
+    _report(alias, _act(alias, "suspend"), f"{alias} is suspended.", "")
+
+
+def _group(app: typer.Typer, name: str, help_text: str) -> typer.Typer:
+    """The sub-command group called `name`, shared with other modules that add to it."""
+    for group in app.registered_groups:
+        if group.name == name and group.typer_instance is not None:
+            return group.typer_instance
+    created = typer.Typer(help=help_text, no_args_is_help=True)
+    app.add_typer(created, name=name)
+    return created
+
+
+def register(app: Any) -> None:
+    app.add_typer(participant_app, name="participant")
+    supporter = _group(app, "supporter", "See, approve and suspend supporters.")
+    supporter.command("suspend")(supporter_suspend)

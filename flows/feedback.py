@@ -1,0 +1,114 @@
+"""After a conversation: the seeker's score (1-5, optional words), the supporter's check-in.
+
+Only the score, the check-in answer and whether words were given are stored. Her words, if she
+writes some, go to the coordinators once (contact details masked) through the outbox, which
+wipes them on delivery; they are not kept, so nothing she wrote stays beside her conversation.
+
+```mermaid
+stateDiagram-v2
+    [*] --> score: conversation ended (question with buttons 1-5)
+    score --> words: score chosen (stored)
+    words --> [*]: words written (sent to coordinators, not stored) or "no, thanks"
+    state "supporter" as supporter {
+        [*] --> asked: conversation ended (check-in question)
+        asked --> [*]: ok / heavy (stored; heavy gets a kind word)
+        asked --> [*]: talk (stored; a coordinator is alerted)
+    }
+```
+"""
+
+from sqlalchemy import select
+
+from flows.alerts import alert_coordinators
+from flows.context import FlowContext
+from flows.events import Button, EventKind, InboundEvent
+from flows.masking import mask_contacts
+from models import Feedback, Match
+
+NAME = "feedback"
+MAX_WORDS = 1000
+CHECKIN_ANSWERS = ("ok", "heavy", "talk")
+
+
+async def _existing(ctx: FlowContext, match_id: int, side: str) -> Feedback | None:
+    return (
+        await ctx.session.execute(
+            select(Feedback).where(Feedback.match_id == match_id, Feedback.side == side)
+        )
+    ).scalar_one_or_none()
+
+
+async def _home(ctx: FlowContext) -> None:
+    from flows.relay import go_home
+
+    await go_home(ctx)
+
+
+class FeedbackFlow:
+    name = NAME
+
+    async def handle(self, ctx: FlowContext, event: InboundEvent) -> None:
+        if event.kind == EventKind.CHOICE and event.choice:
+            return await self._choice(ctx, event.choice)
+        if event.kind == EventKind.COMMAND:
+            from flows.intake import unknown_command
+
+            return await unknown_command(ctx)
+        if ctx.state.step == "words" and event.kind == EventKind.TEXT:
+            return await self._words(ctx, event.text)
+        if ctx.state.step == "words":
+            ctx.reply("feedback.words_only", buttons=[self._skip_button(ctx)])
+            return
+        # Anything else after a conversation: the menu, the question stays on its buttons.
+        await _home(ctx)
+
+    def _skip_button(self, ctx: FlowContext) -> Button:
+        return Button("feedback.no_thanks", f"feedback:skip:{ctx.state.data.get('match_id', 0)}")
+
+    async def _choice(self, ctx: FlowContext, choice: str) -> None:
+        parts = choice.split(":")
+        if len(parts) < 3 or not parts[2].isdigit():
+            return ctx.reply("relay.button_old")
+        what, match_id = parts[1], int(parts[2])
+        answer = parts[3] if len(parts) > 3 else ""
+        match = await ctx.session.get(Match, match_id)
+        me = ctx.participant
+        if what == "skip":
+            ctx.reply("feedback.thanks")
+            return await _home(ctx)
+        if match is None:
+            return ctx.reply("relay.button_old")
+        if what == "score" and match.seeker_id == me.id and answer in ("1", "2", "3", "4", "5"):
+            return await self._score(ctx, match, int(answer))
+        if what == "checkin" and match.supporter_id == me.id and answer in CHECKIN_ANSWERS:
+            return await self._checkin(ctx, match, answer)
+        ctx.reply("relay.button_old")
+
+    async def _score(self, ctx: FlowContext, match: Match, score: int) -> None:
+        if await _existing(ctx, match.id, "seeker") is not None:
+            return ctx.reply("feedback.already")
+        ctx.session.add(Feedback(match_id=match.id, side="seeker", score=score, created_at=ctx.now))
+        ctx.go(NAME, "words", match_id=match.id, score=score)
+        ctx.reply("feedback.ask_words", buttons=[self._skip_button(ctx)])
+
+    async def _words(self, ctx: FlowContext, text: str) -> None:
+        match_id = ctx.state.data.get("match_id")
+        feedback = await _existing(ctx, int(match_id or 0), "seeker")
+        if feedback is not None:
+            feedback.gave_words = True
+        words = mask_contacts(text[:MAX_WORDS]).text
+        await alert_coordinators(
+            ctx, "feedback.alert_words", score=ctx.state.data.get("score", "?"), text=words
+        )
+        ctx.reply("feedback.thanks")
+        await _home(ctx)
+
+    async def _checkin(self, ctx: FlowContext, match: Match, answer: str) -> None:
+        if await _existing(ctx, match.id, "supporter") is not None:
+            return ctx.reply("feedback.already")
+        ctx.session.add(
+            Feedback(match_id=match.id, side="supporter", checkin=answer, created_at=ctx.now)
+        )
+        if answer == "talk":
+            await alert_coordinators(ctx, "feedback.alert_checkin", ref=match.request_id)
+        ctx.reply(f"feedback.checkin_reply_{answer}")

@@ -1,0 +1,151 @@
+"""The daily purge: what ended conversations leave behind is deleted after a set number of days.
+
+Requests, offers, matches and feedback of conversations that ended more than `retention_days`
+ago are counted into anonymous per-day totals (by topic and outcome) and deleted; quick-exit
+message ids after 48 hours; sent or abandoned outbox rows after a few days; finished jobs after
+a day; and erasure tombstones left over. The job reschedules itself, and one is ensured at start.
+"""
+
+import logging
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from models import (
+    HelpRequest,
+    Match,
+    OutboxMessage,
+    OutboxStatus,
+    Participant,
+    ParticipantStatus,
+    ProcessedInbound,
+    Report,
+    RequestStatus,
+    ScheduledJob,
+)
+from models.stats import increment
+
+log = logging.getLogger(__name__)
+
+KIND = "retention_purge"
+EVERY = timedelta(days=1)
+INBOUND_KEPT = timedelta(hours=48)  # quick exit needs her message ids this long, no longer
+OUTBOX_KEPT = timedelta(days=3)
+JOBS_KEPT = timedelta(days=1)
+TOMBSTONE_KEPT = timedelta(days=1)
+FINISHED = (RequestStatus.ENDED, RequestStatus.EXPIRED, RequestStatus.CANCELLED)
+OUTBOX_DONE = (
+    OutboxStatus.SENT, OutboxStatus.DELIVERED, OutboxStatus.READ, OutboxStatus.FAILED,
+    OutboxStatus.DROPPED,
+)  # fmt: skip
+
+
+async def purge(session: AsyncSession, job: ScheduledJob, now: datetime, *, days: int = 90) -> None:
+    """The job handler: purge, then make sure the next run is planned."""
+    counts = await purge_once(session, now, days=days)
+    log.info("retention purge: %s", ", ".join(f"{k}={v}" for k, v in counts.items()))
+    await _plan_next(session, now + EVERY, besides=job.id)
+
+
+async def purge_once(session: AsyncSession, now: datetime, *, days: int) -> dict[str, int]:
+    cutoff = now - timedelta(days=days)
+    counts = {"requests": 0, "inbound": 0, "outbox": 0, "jobs": 0, "tombstones": 0}
+    old = (
+        (
+            await session.execute(
+                select(HelpRequest).where(
+                    HelpRequest.status.in_(FINISHED),
+                    HelpRequest.ended_at.is_not(None) & (HelpRequest.ended_at < cutoff)
+                    | HelpRequest.ended_at.is_(None) & (HelpRequest.created_at < cutoff),
+                )
+            )
+        )
+        .scalars()
+        .all()
+    )
+    for request in old:
+        day = request.created_at.date()
+        await increment(session, day, f"requests.{request.topic}.{request.status}")
+        if request.urgent:
+            await increment(session, day, "requests.urgent")
+        match = (
+            await session.execute(select(Match).where(Match.request_id == request.id))
+        ).scalar_one_or_none()
+        if match is not None:
+            await increment(session, day, f"matches.ended_by.{match.ended_by or 'unknown'}")
+            await session.execute(delete(Report).where(Report.match_id == match.id,
+                                                       Report.status != "open"))  # fmt: skip
+    if old:
+        # Offers, the match and its feedback go with the request (foreign keys cascade).
+        await session.execute(delete(HelpRequest).where(HelpRequest.id.in_([r.id for r in old])))
+    counts["requests"] = len(old)
+    counts["inbound"] = await _count_deleted(
+        session, delete(ProcessedInbound).where(ProcessedInbound.received_at < now - INBOUND_KEPT)
+    )
+    counts["outbox"] = await _count_deleted(
+        session,
+        delete(OutboxMessage).where(
+            OutboxMessage.status.in_(OUTBOX_DONE), OutboxMessage.created_at < now - OUTBOX_KEPT
+        ),
+    )
+    counts["jobs"] = await _count_deleted(
+        session,
+        delete(ScheduledJob).where(
+            ScheduledJob.done_at.is_not(None), ScheduledJob.done_at < now - JOBS_KEPT
+        ),
+    )
+    counts["tombstones"] = await _count_deleted(
+        session,
+        delete(Participant).where(
+            Participant.status == ParticipantStatus.ERASED,
+            Participant.created_at < now - TOMBSTONE_KEPT,
+        ),
+    )
+    await _purge_feedback(session, cutoff)
+    return counts
+
+
+async def _purge_feedback(session: AsyncSession, cutoff: datetime) -> None:
+    """Feedback rows whose conversation is gone and that are old enough become counts only."""
+    try:
+        from models.relay import Feedback
+    except ImportError:
+        return
+    rows = (
+        (
+            await session.execute(
+                select(Feedback).where(Feedback.match_id.is_(None), Feedback.created_at < cutoff)
+            )
+        )
+        .scalars()
+        .all()
+    )
+    for row in rows:
+        name = f"feedback.score.{row.score}" if row.score else f"feedback.checkin.{row.checkin}"
+        await increment(session, row.created_at.date(), name)
+        await session.delete(row)
+
+
+async def _count_deleted(session: AsyncSession, statement: Any) -> int:
+    result = await session.execute(statement)
+    return int(result.rowcount or 0)
+
+
+async def _plan_next(
+    session: AsyncSession, due_at: datetime, *, besides: int | None = None
+) -> None:
+    query = select(ScheduledJob.id).where(ScheduledJob.kind == KIND, ScheduledJob.done_at.is_(None))
+    if besides is not None:
+        query = query.where(ScheduledJob.id != besides)
+    if (await session.execute(query.limit(1))).first() is None:
+        session.add(ScheduledJob(kind=KIND, due_at=due_at, payload={}))
+
+
+async def ensure_scheduled(
+    session_factory: async_sessionmaker[AsyncSession], now: datetime
+) -> None:
+    """At start: one purge is planned (idempotent; a second process adds none)."""
+    async with session_factory() as session, session.begin():
+        await _plan_next(session, now + timedelta(minutes=5))

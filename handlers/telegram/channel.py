@@ -1,0 +1,252 @@
+"""The Telegram channel: python-telegram-bot for the Bot API, our own web edge for webhooks.
+
+With PUBLIC_URL set the bot registers `PUBLIC_URL/telegram/webhook` (with a secret token) and
+updates arrive through the web edge; without it PTB's updater long-polls. Either way each update
+becomes at most one event for the router, handled after the webhook has already answered.
+"""
+
+import asyncio
+import contextlib
+import hmac
+import json
+import logging
+import time
+from functools import partial
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import Route
+from telegram import Update
+from telegram.error import TelegramError
+from telegram.ext import Application, ApplicationBuilder
+
+from bot import metrics
+from handlers.base import RenderedMessage, SentMessage
+from handlers.telegram import commands
+from handlers.telegram.hosting import MediaLinks
+from handlers.telegram.intake import UpdateQueue
+from handlers.telegram.parse import ALLOWED_UPDATES, NAME, ParsedUpdate, parse_update
+from handlers.telegram.sending import MediaFetcher, TelegramSender
+from i18n import N_, normalise_language, translate
+
+log = logging.getLogger(__name__)
+
+WEBHOOK_PATH = "/telegram/webhook"
+SECRET_HEADER = "x-telegram-bot-api-secret-token"
+GROUP_REFUSAL = N_("telegram.group_refusal")
+GROUP_COOLDOWN = 3600.0  # a group hears the refusal at most once an hour
+
+
+class TelegramChannel:
+    name = NAME
+
+    def __init__(
+        self,
+        token: str,
+        *,
+        router: Any,
+        api_base_url: str = "https://api.telegram.org",
+        public_url: str | None = None,
+        webhook: bool | None = None,
+        secret: str,
+        default_language: str = "en",
+        max_body_bytes: int = 1_000_000,
+        workers: int = 4,
+        queue_size: int = 1000,
+        fetch_media: MediaFetcher | None = None,
+        extra_commands: tuple[str, ...] = (),
+        media_max_bytes: int = 16_000_000,
+    ) -> None:
+        self.router = router
+        self.public_url = public_url.rstrip("/") if public_url else None
+        self.webhook_mode = bool(self.public_url) if webhook is None else webhook
+        self.secret = secret
+        self.default_language = default_language
+        self.max_body_bytes = max_body_bytes
+        self.extra_commands = extra_commands
+        base = api_base_url.rstrip("/")
+        builder = (
+            ApplicationBuilder()
+            .token(token)
+            .base_url(f"{base}/bot")
+            .base_file_url(f"{base}/file/bot")
+        )
+        if self.webhook_mode:
+            builder = builder.updater(None)  # webhook mode: updates come through our route
+        self.application: Application = builder.build()
+        self.sender = TelegramSender(self.application.bot, fetch_media)
+        self.queue = UpdateQueue(self.process, workers, queue_size)
+        self.media_links = (
+            MediaLinks(secret, self.public_url, media_max_bytes) if self.public_url else None
+        )
+        self.bot_username: str | None = None
+        self._refused_groups: dict[int, float] = {}
+        self._poll_task: asyncio.Task[None] | None = None
+        self._initialized = False
+
+    @classmethod
+    def from_settings(cls, service: Any) -> "TelegramChannel":
+        settings = service.settings
+        fetch_media = None
+        if settings.whatsapp_enabled:
+            from handlers.whatsapp.media import fetch_twilio_media
+
+            fetch_media = partial(
+                fetch_twilio_media,
+                account_sid=settings.twilio_account_sid,
+                auth_token=settings.twilio_auth_token,
+                api_base_url=settings.twilio_api_base_url,
+                max_bytes=settings.media_max_bytes,
+            )
+        return cls(
+            settings.telegram_bot_token,
+            router=service.router,
+            api_base_url=settings.telegram_api_base_url,
+            public_url=settings.public_url,
+            webhook=settings.telegram_webhook,
+            secret=settings.telegram_secret(),
+            default_language=settings.default_language,
+            max_body_bytes=settings.max_body_bytes,
+            workers=settings.telegram_update_workers,
+            queue_size=settings.telegram_update_queue,
+            fetch_media=fetch_media,
+            extra_commands=tuple(service.router.routes.commands),
+            media_max_bytes=settings.media_max_bytes,
+        )
+
+    @property
+    def bot(self) -> Any:
+        return self.application.bot
+
+    @property
+    def mode(self) -> str:
+        return "webhook" if self.webhook_mode else "polling"
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    async def start(self, *, receive: bool = True) -> None:
+        """Connect (getMe); when receiving, publish the menu and register the webhook or poll."""
+        await self.application.initialize()
+        self._initialized = True
+        self.bot_username = self.bot.username
+        if not receive:
+            return
+        self.queue.start()
+        await commands.publish(self.bot, commands.command_names(self.extra_commands))
+        if self.webhook_mode and self.public_url:
+            try:
+                await self.bot.set_webhook(
+                    url=self.public_url + WEBHOOK_PATH,
+                    secret_token=self.secret,
+                    allowed_updates=list(ALLOWED_UPDATES),
+                )
+            except TelegramError as error:  # the one set by an earlier start may still hold
+                log.warning("could not register the Telegram webhook: %s", error.message)
+        else:
+            assert self.application.updater is not None
+            await self.application.updater.start_polling(
+                allowed_updates=list(ALLOWED_UPDATES), timeout=20
+            )
+            self._poll_task = asyncio.create_task(self._take_polled(), name="telegram-polling")
+
+    async def stop(self) -> None:
+        updater = self.application.updater
+        if updater is not None and updater.running:
+            with contextlib.suppress(Exception):
+                await updater.stop()
+        if self._poll_task is not None:
+            self._poll_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._poll_task
+            self._poll_task = None
+        await self.queue.stop()
+        if self._initialized:
+            with contextlib.suppress(Exception):
+                await self.application.shutdown()
+            self._initialized = False
+
+    async def _take_polled(self) -> None:
+        """Move what PTB's updater fetched into our queue, as the webhook route does."""
+        while True:
+            update = await self.application.update_queue.get()
+            if isinstance(update, Update):
+                await self.queue.put(update.to_dict())  # polling slows down when we are busy
+
+    async def idle(self, within: float = 10.0) -> None:
+        """Wait until every update received so far has been handled."""
+        await self.queue.join(within)
+
+    # -- inbound -----------------------------------------------------------------------------
+
+    def routes(self) -> list[Route]:
+        routes = [Route(WEBHOOK_PATH, self.webhook, methods=["POST"])]
+        if self.media_links is not None:  # her voice note, fetched by Twilio for WhatsApp
+            routes.append(self.media_links.route(self.bot))
+        return routes
+
+    async def webhook(self, request: Request) -> Response:
+        from bot.web import read_body
+
+        given = request.headers.get(SECRET_HEADER, "").encode()
+        if not hmac.compare_digest(given, self.secret.encode()):
+            metrics.updates_in.labels(NAME, "rejected").inc()
+            return PlainTextResponse("forbidden", status_code=403)
+        if request.headers.get("content-type", "").split(";")[0].strip() != "application/json":
+            return PlainTextResponse("send JSON", status_code=415)
+        body = await read_body(request, self.max_body_bytes)
+        try:
+            data = json.loads(body)
+        except ValueError:
+            return PlainTextResponse("malformed JSON", status_code=400)
+        if not isinstance(data, dict):
+            return PlainTextResponse("an update is a JSON object", status_code=400)
+        if not self.queue.submit(data):
+            return PlainTextResponse("busy", status_code=429, headers={"Retry-After": "1"})
+        return Response(status_code=200)
+
+    async def process(self, data: dict[str, Any]) -> None:
+        """Handle one update: answer a button press, decline a group, or hand her event on."""
+        parsed = parse_update(data, self.bot_username)
+        if parsed.callback_query_id is not None:
+            await self._answer_callback(parsed.callback_query_id)
+        if parsed.refuse_group is not None:
+            await self._refuse_group(parsed)
+            metrics.updates_in.labels(NAME, "group_refused").inc()
+            return
+        if parsed.event is None:
+            metrics.updates_in.labels(NAME, "ignored").inc()
+            return
+        outcome = await self.router.handle(parsed.event)
+        metrics.updates_in.labels(NAME, outcome.value).inc()
+
+    async def _answer_callback(self, query_id: str) -> None:
+        # Always answered, so her app stops the spinner even on an old or foreign keyboard.
+        try:
+            await self.bot.answer_callback_query(query_id)
+        except TelegramError as error:
+            log.info("callback query not answered: %s", error.message)
+
+    async def _refuse_group(self, parsed: ParsedUpdate) -> None:
+        chat_id = parsed.refuse_group
+        assert chat_id is not None
+        now = time.monotonic()
+        if now - self._refused_groups.get(chat_id, -GROUP_COOLDOWN) < GROUP_COOLDOWN:
+            return
+        if len(self._refused_groups) > 10_000:
+            self._refused_groups.clear()
+        self._refused_groups[chat_id] = now
+        language = normalise_language(parsed.language, self.default_language)
+        try:
+            await self.bot.send_message(chat_id, translate(language, GROUP_REFUSAL))
+            await self.bot.leave_chat(chat_id)
+        except TelegramError as error:
+            log.info("group refusal not delivered: %s", error.message)
+
+    # -- outbound ----------------------------------------------------------------------------
+
+    async def send(self, address: str, message: RenderedMessage) -> SentMessage:
+        if not self._initialized:
+            await self.application.initialize()
+            self._initialized = True
+        return await self.sender.send(address, message)

@@ -1,0 +1,47 @@
+"""The commands menu and the bot's descriptions, in each of our languages."""
+
+import logging
+from collections.abc import Iterable
+
+from telegram import Bot, BotCommand, BotCommandScopeAllPrivateChats
+from telegram.error import TelegramError
+
+from i18n import LANGUAGES, N_, translate
+
+log = logging.getLogger(__name__)
+
+# Shown in every language; other commands join when they have a "command.<name>" text.
+BASE_COMMANDS = ("start", "menu", "language", "help")
+DESCRIPTION_IDS = (N_("bot.description"), N_("bot.short_description"))
+DEFAULT_LANGUAGE = "en"  # what Telegram shows to anyone whose app language we do not speak
+
+
+def command_names(extra: Iterable[str] = ()) -> list[str]:
+    names = list(BASE_COMMANDS)
+    for name in sorted(set(extra)):
+        if name not in names and translate("en", f"command.{name}") != f"command.{name}":
+            names.append(name)
+    return names
+
+
+def commands_for(language: str, names: Iterable[str]) -> list[BotCommand]:
+    return [BotCommand(name, translate(language, f"command.{name}")[:256]) for name in names]
+
+
+async def publish(bot: Bot, names: list[str]) -> None:
+    """setMyCommands, setMyDescription and setMyShortDescription per language; never fatal."""
+    scope = BotCommandScopeAllPrivateChats()
+    for language in LANGUAGES:
+        code = None if language == DEFAULT_LANGUAGE else language
+        try:
+            await bot.set_my_commands(
+                commands_for(language, names), scope=scope, language_code=code
+            )
+            await bot.set_my_description(
+                translate(language, "bot.description")[:512], language_code=code
+            )
+            await bot.set_my_short_description(
+                translate(language, "bot.short_description")[:120], language_code=code
+            )
+        except TelegramError as error:
+            log.warning("could not publish the %s commands menu: %s", language, error.message)

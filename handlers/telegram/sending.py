@@ -1,0 +1,189 @@
+"""Deliver one rendered message through the Bot API: text, keyboards, media, copies, deletes."""
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import replace
+from typing import Any
+
+from telegram import Bot, InputFile, Message, ReplyParameters
+from telegram.error import TelegramError
+
+from flows.events import MediaRef
+from handlers.base import PermanentFailure, RenderedMessage, SentMessage
+from handlers.telegram.errors import classify, harmless
+from handlers.telegram.render import MAX_CAPTION, layout, utf16_len
+from i18n import N_, translate
+
+log = logging.getLogger(__name__)
+
+DELETE_BATCH = 100  # deleteMessages takes at most 100 ids
+# MediaRef.kind → (Bot method, parameter name, takes a caption)
+MEDIA_METHODS: dict[str, tuple[str, str, bool]] = {
+    "voice": ("send_voice", "voice", True),
+    "audio": ("send_audio", "audio", True),
+    "photo": ("send_photo", "photo", True),
+    "video": ("send_video", "video", True),
+    "document": ("send_document", "document", True),
+    "animation": ("send_animation", "animation", True),
+    "sticker": ("send_sticker", "sticker", False),
+    "video_note": ("send_video_note", "video_note", False),
+}
+NOT_SHOWN = N_("channel.media_not_shown")
+
+# Fetches a media URL from the other channel: (bytes, content type), or raises.
+MediaFetcher = Callable[[str], Awaitable[tuple[bytes, str]]]
+
+
+def _upload_kind(content_type: str) -> str:
+    """How a file from WhatsApp is shown on Telegram: a voice note stays a voice note."""
+    major = content_type.split("/")[0]
+    if content_type in ("audio/ogg", "audio/opus"):
+        return "voice"
+    return {"audio": "audio", "image": "photo", "video": "video"}.get(major, "document")
+
+
+class TelegramSender:
+    def __init__(self, bot: Bot, fetch_media: MediaFetcher | None = None) -> None:
+        self.bot = bot
+        self.fetch_media = fetch_media
+
+    async def send(self, address: str, message: RenderedMessage) -> SentMessage:
+        try:
+            chat_id = int(address)
+        except ValueError:
+            raise PermanentFailure("not a Telegram chat id") from None
+        try:
+            return await self._send(chat_id, message)
+        except TelegramError as error:
+            raise classify(error) from None
+
+    async def _send(self, chat_id: int, message: RenderedMessage) -> SentMessage:
+        extra = message.extra
+        if message.kind == "delete":
+            return await self._delete(chat_id, extra.get("_delete") or [])
+        if message.kind == "edit" and extra.get("_edit_of") is not None:
+            return await self._edit(chat_id, int(str(extra["_edit_of"])), message)
+        source = extra.get("copy_from_address")
+        copy_id = extra.get("_copy_message_id")
+        if source is not None and copy_id is not None:
+            # Her own message copied (never forwarded): no "forwarded from" line, no name.
+            copied = await self.bot.copy_message(
+                chat_id=chat_id,
+                from_chat_id=int(str(source)),
+                message_id=int(str(copy_id)),
+                reply_parameters=self._reply(message),
+            )
+            return SentMessage(str(copied.message_id))
+        if message.media is not None:
+            return await self._send_media(chat_id, message, message.media)
+        return await self._send_text(chat_id, message, message.text)
+
+    @staticmethod
+    def _reply(message: RenderedMessage) -> ReplyParameters | None:
+        if message.reply_to and str(message.reply_to).isdigit():
+            return ReplyParameters(int(message.reply_to), allow_sending_without_reply=True)
+        return None
+
+    async def _send_text(self, chat_id: int, message: RenderedMessage, text: str) -> SentMessage:
+        laid_out = layout(replace(message, text=text))
+        reply = self._reply(message)
+        last: Message | None = None
+        for index, chunk in enumerate(laid_out.chunks):
+            final = index == len(laid_out.chunks) - 1
+            last = await self.bot.send_message(
+                chat_id,
+                chunk or "…",
+                reply_markup=laid_out.keyboard if final else None,
+                reply_parameters=reply if index == 0 else None,
+            )
+        assert last is not None
+        return SentMessage(str(last.message_id))
+
+    async def _send_media(
+        self, chat_id: int, message: RenderedMessage, media: MediaRef
+    ) -> SentMessage:
+        if media.ref.startswith(("http://", "https://")):
+            return await self._send_fetched(chat_id, message, media)
+        method, field, captioned = MEDIA_METHODS.get(media.kind, MEDIA_METHODS["document"])
+        return await self._media_then_text(chat_id, message, method, field, captioned, media.ref)
+
+    async def _media_then_text(
+        self,
+        chat_id: int,
+        message: RenderedMessage,
+        method: str,
+        field: str,
+        captioned: bool,
+        value: Any,
+    ) -> SentMessage:
+        laid_out = layout(message)
+        text = message.text
+        single = len(laid_out.chunks) == 1
+        fits = captioned and single and utf16_len(laid_out.chunks[0]) <= MAX_CAPTION
+        kwargs: dict[str, Any] = {field: value, "reply_parameters": self._reply(message)}
+        if fits:
+            kwargs["caption"] = laid_out.chunks[0] or None
+            kwargs["reply_markup"] = laid_out.keyboard
+        sent = await getattr(self.bot, method)(chat_id, **kwargs)
+        if fits or not (text or message.buttons):
+            return SentMessage(str(sent.message_id))
+        return await self._send_text(chat_id, message, text)
+
+    async def _send_fetched(
+        self, chat_id: int, message: RenderedMessage, media: MediaRef
+    ) -> SentMessage:
+        """Media from the other channel: re-uploaded when it may cross, else a clear notice."""
+        if self.fetch_media is not None:
+            from handlers.whatsapp.media import MediaUnavailable
+
+            try:
+                data, content_type = await self.fetch_media(media.ref)
+            except MediaUnavailable as error:
+                log.info("media not passed on: %s", error)
+            else:
+                kind = _upload_kind(content_type or media.mime_type or "")
+                method, field, captioned = MEDIA_METHODS[kind]
+                upload = InputFile(data, filename=f"{kind}{_extension(content_type)}")
+                return await self._media_then_text(
+                    chat_id, message, method, field, captioned, upload
+                )
+        notice = translate(message.language, NOT_SHOWN)
+        text = "\n\n".join(filter(None, [message.text, notice]))
+        return await self._send_text(chat_id, message, text)
+
+    async def _delete(self, chat_id: int, ids: list[Any]) -> SentMessage:
+        message_ids = [int(str(i)) for i in ids if str(i).isdigit()]
+        for start in range(0, len(message_ids), DELETE_BATCH):
+            try:
+                await self.bot.delete_messages(chat_id, message_ids[start : start + DELETE_BATCH])
+            except TelegramError as error:
+                if not harmless(error):
+                    raise
+        return SentMessage(None)
+
+    async def _edit(self, chat_id: int, message_id: int, message: RenderedMessage) -> SentMessage:
+        laid_out = layout(message)
+        try:
+            await self.bot.edit_message_text(
+                laid_out.chunks[0] or "…",
+                chat_id=chat_id,
+                message_id=message_id,
+                reply_markup=laid_out.keyboard,
+            )
+        except TelegramError as error:
+            if not harmless(error):
+                raise
+        return SentMessage(str(message_id))
+
+
+def _extension(content_type: str) -> str:
+    return {
+        "audio/ogg": ".ogg",
+        "audio/mpeg": ".mp3",
+        "audio/amr": ".amr",
+        "image/jpeg": ".jpg",
+        "image/png": ".png",
+        "image/webp": ".webp",
+        "video/mp4": ".mp4",
+        "application/pdf": ".pdf",
+    }.get(content_type, "")

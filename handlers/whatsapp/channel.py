@@ -1,0 +1,247 @@
+"""The WhatsApp channel through Twilio: sending within the 24-hour window, templates outside it.
+
+Outbound goes through twilio's async client; inbound arrives on the web edge (webhooks.py).
+The number is handled only in memory, never logged.
+"""
+
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any
+
+import aiohttp
+from twilio.base.exceptions import TwilioRestException
+
+from flows.events import MediaRef
+from handlers.base import (
+    DeliveryError,
+    OutsideWindow,
+    PermanentFailure,
+    RecipientUnreachable,
+    RenderedMessage,
+    RetryLater,
+    SentMessage,
+    TemporaryFailure,
+)
+from handlers.whatsapp.parse import NAME, PREFIX
+from handlers.whatsapp.render import compose, split_body
+from handlers.whatsapp.twilio_client import make_twilio_client
+from handlers.whatsapp.window import TEMPLATE_KINDS, window_open
+
+log = logging.getLogger(__name__)
+
+OUTSIDE_WINDOW_CODES = frozenset({63016})
+# Opted out (STOP), blocked the business, or not reachable on WhatsApp at all.
+UNREACHABLE_CODES = frozenset({21610, 63014, 63024, 63003})
+RATE_LIMIT_CODES = frozenset({20429, 63018, 14107})
+DEFAULT_RETRY = 2.0
+MAX_QUICK_REPLIES = 3
+MAX_BUTTON_TITLE = 20  # WhatsApp refuses longer quick-reply titles; then numbered lines are used
+WHATSAPP_MEDIA_MAX = 16_000_000  # WhatsApp's limit for audio and video
+
+
+def classify(error: TwilioRestException) -> DeliveryError:
+    code, status = error.code, error.status or 0
+    detail = f"twilio {code or status}"
+    if code in OUTSIDE_WINDOW_CODES:
+        return OutsideWindow(detail)
+    if code in UNREACHABLE_CODES:
+        return RecipientUnreachable(detail)
+    if status == 429 or code in RATE_LIMIT_CODES:
+        return RetryLater(DEFAULT_RETRY, detail)
+    if status >= 500:
+        return TemporaryFailure(detail)
+    if status == 401:  # our credentials: retried with back-off while someone fixes them
+        return TemporaryFailure(detail)
+    return PermanentFailure(detail)
+
+
+class WhatsAppSender:
+    """Sends one rendered message; decides between free text, a template, or waiting."""
+
+    def __init__(
+        self,
+        account_sid: str,
+        auth_token: str,
+        from_number: str,
+        *,
+        api_base_url: str | None = None,
+        status_callback: str | None = None,
+        clock: Any,
+        template_sid: str | None = None,
+        template_sids: dict[str, str] | None = None,
+        quick_reply_sids: dict[str, str] | None = None,
+        window_hours: float = 24.0,
+        media_link: Callable[[MediaRef], str | None] | None = None,
+    ) -> None:
+        self.account_sid, self.auth_token = account_sid, auth_token
+        self.media_link = media_link
+        self.from_address = PREFIX + from_number.removeprefix(PREFIX)
+        self.api_base_url = api_base_url
+        self.status_callback = status_callback
+        self.clock = clock
+        self.template_sid = template_sid
+        self.template_sids = template_sids or {}
+        self.quick_reply_sids = quick_reply_sids or {}
+        self.window_hours = window_hours
+        self._client: Any = None
+
+    @property
+    def client(self) -> Any:
+        if self._client is None:  # the aiohttp session binds to the running loop
+            self._client = make_twilio_client(self.account_sid, self.auth_token, self.api_base_url)
+            self._client.http_client.timeout = 30
+        return self._client
+
+    async def close(self) -> None:
+        if self._client is not None:
+            await self._client.http_client.close()
+            self._client = None
+
+    def template_for(self, language: str) -> str | None:
+        return self.template_sids.get(language) or self.template_sid
+
+    async def send(self, address: str, message: RenderedMessage) -> SentMessage:
+        if message.kind == "delete":
+            return SentMessage(None)  # WhatsApp cannot delete her messages; nothing to do here
+        last_inbound = message.extra.get("last_inbound_at")
+        if not window_open(last_inbound, self.clock.now(), self.window_hours):  # type: ignore[arg-type]
+            template = self.template_for(message.language)
+            if message.kind in TEMPLATE_KINDS and template:
+                return await self._create(
+                    address, content_sid=template, content_variables=json.dumps({"1": message.text})
+                )
+            raise OutsideWindow("the 24-hour window is closed")
+        media_url = None
+        if message.media is not None and self.media_link is not None:
+            media_url = self.media_link(message.media)  # a Telegram voice note, say
+        notice = message.media is not None and media_url is None
+        choices = [b for b in message.buttons if not b.url]
+        quick = self.quick_reply_sids.get(str(len(choices)))
+        fits = all(len(b.label) <= MAX_BUTTON_TITLE for b in choices)
+        only_choices = len(choices) == len(message.buttons) <= MAX_QUICK_REPLIES
+        if quick and choices and only_choices and fits and media_url is None:
+            variables = {"1": compose(replace(message, buttons=()), media_notice=notice)}
+            for index, button in enumerate(choices):
+                variables[str(2 + 2 * index)] = button.label
+                variables[str(3 + 2 * index)] = button.choice
+            return await self._create(
+                address, content_sid=quick, content_variables=json.dumps(variables)
+            )
+        sent = SentMessage(None)
+        for index, part in enumerate(split_body(compose(message, media_notice=notice))):
+            media = {"media_url": [media_url]} if media_url and index == 0 else {}
+            sent = await self._create(address, body=part, **media)
+        return sent
+
+    async def _create(self, address: str, **fields: Any) -> SentMessage:
+        if self.status_callback:
+            fields["status_callback"] = self.status_callback
+        try:
+            resource = await self.client.messages.create_async(
+                to=PREFIX + address.removeprefix(PREFIX), from_=self.from_address, **fields
+            )
+        except TwilioRestException as error:
+            raise classify(error) from None
+        except (TimeoutError, aiohttp.ClientError) as error:
+            raise TemporaryFailure(type(error).__name__) from None
+        return SentMessage(resource.sid)
+
+
+class WhatsAppChannel:
+    """Twilio's WhatsApp: the sender for the outbox and the two signed webhooks."""
+
+    name = NAME
+
+    def __init__(
+        self,
+        sender: WhatsAppSender,
+        *,
+        router: Any,
+        session_factory: Any,
+        clock: Any,
+        auth_token: str,
+        public_url: str | None,
+        max_body_bytes: int = 1_000_000,
+        on_released: Any = None,
+    ) -> None:
+        from handlers.whatsapp.webhooks import SignedForms, WhatsAppWebhooks
+
+        self.sender = sender
+        self.router = router
+        self.session_factory = session_factory
+        self.clock = clock
+        self.on_released = on_released or (lambda: None)
+        self.webhooks = WhatsAppWebhooks(self, SignedForms(auth_token, public_url, max_body_bytes))
+
+    @classmethod
+    def from_settings(cls, service: Any) -> "WhatsAppChannel":
+        from handlers.whatsapp.webhooks import STATUS_PATH
+
+        settings = service.settings
+        public_url = settings.public_url.rstrip("/") if settings.public_url else None
+        sender = WhatsAppSender(
+            settings.twilio_account_sid,
+            settings.twilio_auth_token,
+            settings.twilio_whatsapp_from,
+            api_base_url=settings.twilio_api_base_url,
+            status_callback=public_url + STATUS_PATH if public_url else None,
+            clock=service.clock,
+            template_sid=settings.twilio_template_sid,
+            template_sids=settings.twilio_template_sids,
+            quick_reply_sids=settings.twilio_quick_reply_sids,
+            window_hours=settings.whatsapp_window_hours,
+            media_link=_telegram_media_links(settings, public_url),
+        )
+        return cls(
+            sender,
+            router=service.router,
+            session_factory=service.session_factory,
+            clock=service.clock,
+            auth_token=settings.twilio_auth_token,
+            public_url=public_url,
+            max_body_bytes=settings.max_body_bytes,
+            on_released=service.sender.wake,
+        )
+
+    async def start(self, *, receive: bool = True) -> None:
+        """Nothing to connect ahead: Twilio calls us, and the client opens on first send."""
+
+    async def stop(self) -> None:
+        await self.sender.close()
+
+    def routes(self) -> list[Any]:
+        from starlette.routing import Route
+
+        from handlers.whatsapp.webhooks import INBOUND_PATH, STATUS_PATH
+
+        return [
+            Route(INBOUND_PATH, self.webhooks.inbound, methods=["POST"]),
+            Route(STATUS_PATH, self.webhooks.status, methods=["POST"]),
+        ]
+
+    async def send(self, address: str, message: RenderedMessage) -> SentMessage:
+        return await self.sender.send(address, message)
+
+    async def release_waiting(self, address: str) -> None:
+        """She wrote: messages that waited for her window are due now."""
+        from handlers.whatsapp.window import release_waiting
+
+        async with self.session_factory() as session, session.begin():
+            participant = await self.router.find_participant(session, NAME, address)
+            if participant is None:
+                return
+            released = await release_waiting(session, participant.id, self.clock.now())
+        if released:
+            self.on_released()
+
+
+def _telegram_media_links(settings: Any, public_url: str | None) -> Any:
+    """Signed links to Telegram files, when both channels run and the edge is public."""
+    if not (settings.telegram_enabled and public_url):
+        return None
+    from handlers.telegram.hosting import MediaLinks
+
+    links = MediaLinks(settings.telegram_secret(), public_url, WHATSAPP_MEDIA_MAX)
+    return links.link

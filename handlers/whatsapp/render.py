@@ -1,0 +1,55 @@
+"""Lay a rendered message out for WhatsApp: buttons as numbered lines, long text in parts."""
+
+from handlers.base import RenderedMessage
+from i18n import N_, translate
+
+MAX_BODY = 1600  # Twilio's limit for one WhatsApp message body
+REPLY_ONE = N_("whatsapp.reply_one")
+REPLY_NUMBER = N_("whatsapp.reply_number")
+NOT_SHOWN = N_("channel.media_not_shown")
+
+
+def _target(url: str) -> str:
+    return url.removeprefix("tel:")
+
+
+def compose(message: RenderedMessage, *, media_notice: bool = False) -> str:
+    """The words, then "1. …" lines and "Reply with a number from 1 to 3." in her language.
+
+    Every button is numbered in its order, as the router maps a typed number back to the
+    button in that position; a link or phone number is written out after its label.
+    """
+    parts = [message.text] if message.text else []
+    if media_notice:
+        parts.append(translate(message.language, NOT_SHOWN))
+    if message.buttons:
+        lines = []
+        for number, button in enumerate(message.buttons, start=1):
+            label = f"{button.label}: {_target(button.url)}" if button.url else button.label
+            lines.append(f"{number}. {label}")
+        parts.append("\n".join(lines))
+        count = len(message.buttons)
+        hint = (
+            translate(message.language, REPLY_ONE)
+            if count == 1
+            else translate(message.language, REPLY_NUMBER, {"last": count})
+        )
+        parts.append(hint)
+    return "\n\n".join(parts)
+
+
+def split_body(text: str, limit: int = MAX_BODY) -> list[str]:
+    parts: list[str] = []
+    rest = text
+    while len(rest) > limit:
+        cut = limit
+        for separator in ("\n\n", "\n", " "):
+            at = rest.rfind(separator, 0, limit)
+            if at > limit // 2:
+                cut = at
+                break
+        parts.append(rest[:cut].rstrip())
+        rest = rest[cut:].lstrip()
+    if rest or not parts:
+        parts.append(rest)
+    return parts
