@@ -1,5 +1,6 @@
 """The web edge: channel webhooks, health, metrics, and the local console's endpoints."""
 
+import asyncio
 import contextlib
 import uuid
 from collections.abc import AsyncIterator
@@ -111,9 +112,17 @@ def create_web_app(service: Peerline, *, manage_service: bool = True) -> Starlet
         name = request.query_params.get("as", "")[:32]
         if not name or service.console is None:
             return JSONResponse({"error": "say who you are: ?as=NAME"}, status_code=400)
-        wait = min(float(request.query_params.get("wait", "20") or 20), 30.0)
-        messages = await service.console.wait_for_messages(name, wait)
-        return JSONResponse({"messages": messages})
+        try:
+            wait = min(max(float(request.query_params.get("wait") or 20), 0.0), 30.0)
+        except ValueError:
+            return JSONResponse({"error": "wait must be a number of seconds"}, status_code=400)
+        # Wait in short slices so a terminal that has gone away frees its request at once.
+        deadline = asyncio.get_running_loop().time() + wait
+        while True:
+            remaining = deadline - asyncio.get_running_loop().time()
+            messages = await service.console.wait_for_messages(name, min(1.0, max(remaining, 0)))
+            if messages or remaining <= 1.0 or await request.is_disconnected():
+                return JSONResponse({"messages": messages})
 
     routes = [
         Route("/healthz", healthz),

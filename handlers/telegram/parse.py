@@ -142,21 +142,18 @@ def _command(text: str) -> tuple[str, str] | None:
 
 def _addresses_bot(message: dict[str, Any], bot_username: str | None) -> bool:
     """Only answer a group when it speaks to the bot: a command, or the bot being added."""
+
+    def is_us(name: object) -> bool:
+        return bot_username is None or str(name or "").lower() == bot_username.lower()
+
     text = message.get("text")
-    if isinstance(text, str) and _COMMAND.match(text.strip()):
-        mention = _COMMAND.match(text.strip()).group(2)  # type: ignore[union-attr]
-        return mention is None or bot_username is None or mention.lower() == bot_username.lower()
-    for member in message.get("new_chat_members") or []:
-        if (
-            isinstance(member, dict)
-            and member.get("is_bot")
-            and (
-                bot_username is None
-                or str(member.get("username", "")).lower() == bot_username.lower()
-            )
-        ):
-            return True
-    return False
+    command = _COMMAND.match(text.strip()) if isinstance(text, str) else None
+    if command is not None:
+        return command.group(2) is None or is_us(command.group(2))
+    members = message.get("new_chat_members") or []
+    return any(
+        isinstance(m, dict) and m.get("is_bot") and is_us(m.get("username")) for m in members
+    )
 
 
 def _reply_to(message: dict[str, Any]) -> str | None:
