@@ -17,7 +17,7 @@ from flows.context import FlowContext, outbox_row
 from flows.events import Button, EventKind, InboundEvent, OutboundMessage
 from flows.registry import Routes
 from i18n import normalise_language, translate
-from models import FlowState, Participant, ParticipantStatus, ProcessedInbound
+from models import FlowState, OutboxMessage, Participant, ParticipantStatus, ProcessedInbound
 
 log = logging.getLogger(__name__)
 
@@ -91,7 +91,7 @@ class Router:
                 participant_id=participant.id, flow=self.routes.first_flow, step="", data={}
             )
             session.add(state)
-        event = _resolve_typed_choice(event, state, participant.language)
+        event = await _resolve_typed_choice(session, event, state, participant)
         ctx = FlowContext(
             session, participant, state, self.clock.now(), self.config, self.routes.flows
         )
@@ -156,18 +156,31 @@ async def _mark_processed(session: AsyncSession, channel: str, message_id: str) 
     return processed
 
 
-def _resolve_typed_choice(
-    event: InboundEvent, state: FlowState, language: str | None
+async def _resolve_typed_choice(
+    session: AsyncSession, event: InboundEvent, state: FlowState, participant: Participant
 ) -> InboundEvent:
-    """On text-only channels, map "2" or a button's own words to the choice last offered."""
+    """On text-only channels, map "2" or a button's own words to the choice last offered.
+
+    The offer is her flow's remembered choices or, failing those, the buttons of the newest
+    message queued to her (someone else's action may have sent it, e.g. a request offered).
+    """
     if event.channel not in TEXT_ONLY_CHANNELS or event.kind != EventKind.TEXT:
         return event
-    offered = [Button.from_json(b) for b in (state.data or {}).get("choices", [])]
-    if not offered:
-        return event
+    raw = (state.data or {}).get("choices") or await _newest_buttons(session, participant.id)
+    offered = [Button.from_json(b) for b in raw or []]
     typed = event.text.strip().rstrip(".)").casefold()
     for number, button in enumerate(offered, start=1):
-        label = translate(normalise_language(language), button.text_id, button.params)
+        label = translate(normalise_language(participant.language), button.text_id, button.params)
         if typed == str(number) or typed == label.casefold():
             return replace(event, kind=EventKind.CHOICE, choice=button.choice)
     return event
+
+
+async def _newest_buttons(session: AsyncSession, participant_id: int) -> list | None:
+    query = (
+        select(OutboxMessage.buttons)
+        .where(OutboxMessage.participant_id == participant_id)
+        .order_by(OutboxMessage.id.desc())
+        .limit(1)
+    )
+    return (await session.execute(query)).scalar_one_or_none()

@@ -109,3 +109,24 @@ async def test_a_failing_flow_rolls_back_and_she_gets_a_kind_message(database_ur
             processed = (await session.execute(select(ProcessedInbound.message_id))).scalars().all()
         assert rows == ["welcome.menu", "error.generic"]
         assert processed == ["u1"]  # the failed one can be retried by the platform
+
+
+async def test_a_typed_number_answers_buttons_someone_else_sent_her(database_url):
+    from flows.context import outbox_row
+    from flows.events import OutboundMessage
+
+    async with running_service(database_url) as service:
+        router = echo_router(service)
+        await router.handle(text("lena", "hi", "c1", channel="console"))
+        async with service.session_factory() as session, session.begin():
+            from models import FlowState
+
+            [state] = (await session.execute(select(FlowState))).scalars().all()
+            state.data = {}  # her own flow offered nothing...
+            lena = await session.get(Participant, state.participant_id)
+            offer = OutboundMessage("welcome.menu", buttons=(Button("menu.about", "offer:7"),))
+            session.add(outbox_row(lena, offer, service.clock.now()))  # ...another's action did
+        await router.handle(text("lena", "1", "c2", channel="console"))
+        async with service.session_factory() as session:
+            [state] = (await session.execute(select(FlowState))).scalars().all()
+        assert state.data["last_choice"] == "offer:7"
