@@ -37,7 +37,7 @@ from typing import Any
 from sqlalchemy import select, update
 
 from flows.context import FlowContext
-from flows.events import Button, EventKind, InboundEvent, OutboundMessage, msgid
+from flows.events import Button, EventKind, InboundEvent, MediaRef, OutboundMessage, msgid
 from flows.masking import mask_contacts
 from flows.matching import (
     OPEN_MATCH,
@@ -66,6 +66,8 @@ log = logging.getLogger(__name__)
 NAME = "relay"
 MAX_KEPT = 10  # messages she may leave while waiting, or a supporter may have held
 TELEGRAM = "telegram"
+# Media that channels can re-send to another app: voice notes, audio and pictures.
+MEDIA_THAT_CROSSES = frozenset({"voice", "audio", "photo"})
 
 
 class Step(StrEnum):
@@ -213,11 +215,10 @@ async def deliver(
         copy = {"_copy_from": sender.id, "_copy_message_id": source, "alias": sender.alias}
         ctx.send(recipient, OutboundMessage("relay.media_copy", {**copy, **threading},
                                             kind="relay"), **extra)  # fmt: skip
-    elif same_telegram:
-        # Her caption held contact details: the file goes again by reference with the masked
-        # caption, since a copy would carry the original caption.
-        from flows.events import MediaRef
-
+    elif same_telegram or media.get("kind") in MEDIA_THAT_CROSSES:
+        # By reference, with her (masked) caption: on Telegram when the caption held contact
+        # details (a copy would carry the original), across channels for what can be re-sent
+        # (the recipient's channel fetches and re-uploads it, or says it cannot be shown).
         ctx.send(
             recipient,
             OutboundMessage("relay.media_caption", {"alias": sender.alias, "caption": text},

@@ -91,7 +91,9 @@ async def test_a_caption_with_contact_details_is_sent_by_reference_with_the_mask
         assert "_copy_message_id" not in sent.extra
 
 
-async def test_across_channels_text_crosses_and_media_gets_a_clear_notice(database_url):
+async def test_across_channels_text_and_voice_cross_and_other_media_gets_a_clear_notice(
+    database_url,
+):
     async with running_service(database_url) as service:
         world = World.around(service)
         whatsapp = RecordingChannel("whatsapp", service.clock)
@@ -103,10 +105,13 @@ async def test_across_channels_text_crosses_and_media_gets_a_clear_notice(databa
 
         await helper.text("hello from Telegram")
         await helper.media("voice", "voice-x")
+        await helper.media("sticker", "sticker-x")
 
         texts = [d.message.text for d in whatsapp.deliveries]
         assert "Sup s1: hello from Telegram" in texts
-        assert any("sent a voice message, but it cannot reach this app" in t for t in texts)
+        [voice] = [d.message for d in whatsapp.deliveries if d.message.media is not None]
+        assert voice.media.kind == "voice" and voice.media.ref == "voice-x"
+        assert any("sent a sticker, but it cannot reach this app" in t for t in texts)
         assert "could not reach her" in helper.texts[-1]
 
 
