@@ -4,6 +4,7 @@ import logging
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
@@ -68,7 +69,9 @@ class Router:
     async def _handle(self, session: AsyncSession, event: InboundEvent) -> Outcome:
         processed = None
         if event.message_id:
-            processed = await _mark_processed(session, event.channel, event.message_id)
+            processed = await _mark_processed(
+                session, event.channel, event.message_id, self.clock.now()
+            )
         participant = await self.find_participant(session, event.channel, event.address)
         if event.kind in (EventKind.BLOCKED, EventKind.UNBLOCKED):
             if participant is not None and participant.status != ParticipantStatus.BLOCKED:
@@ -145,9 +148,11 @@ class _Duplicate(Exception):
     pass
 
 
-async def _mark_processed(session: AsyncSession, channel: str, message_id: str) -> ProcessedInbound:
+async def _mark_processed(
+    session: AsyncSession, channel: str, message_id: str, now: datetime
+) -> ProcessedInbound:
     """First statement of the transaction, so a duplicate simply rolls the whole thing back."""
-    processed = ProcessedInbound(channel=channel, message_id=message_id)
+    processed = ProcessedInbound(channel=channel, message_id=message_id, received_at=now)
     session.add(processed)
     try:
         await session.flush()

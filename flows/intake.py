@@ -112,6 +112,7 @@ def menu_buttons(role: str = Role.SEEKER) -> list[Button]:
         Button("menu.help_now", "menu:help_now"),
         Button("menu.about", "menu:about"),
         Button("menu.language", "menu:language"),
+        Button("exit.btn", "exit:now"),
     ]
 
 

@@ -4,6 +4,7 @@ from datetime import timedelta
 
 from sqlalchemy import select, update
 
+from i18n import translate
 from models import OutboxMessage, OutboxStatus, ProcessedInbound
 from tests.channel_support import running_edge
 from tests.fakes.telegram_api import FakeBotAPI, make_callback_update, make_message_update
@@ -53,6 +54,10 @@ async def test_quick_exit_deletes_her_messages_and_the_bots_from_the_last_48_hou
                 select(OutboxMessage).where(OutboxMessage.kind == "delete")
             )).scalars().all()  # fmt: skip
         assert row.text_id == "exit.done" and row.status == OutboxStatus.SENT
+        # After the deletions, one innocuous line is all that is left in the chat.
+        methods = [c.method for c in api.calls if c.params.get("chat_id") in (42, "42")]
+        assert methods[-1] == "sendMessage" and "deleteMessages" in methods[-3:-1]
+        assert api.sent_texts(chat_id=42)[-1] == translate("en", "exit.done")
 
 
 async def test_the_quick_exit_button_works_from_any_step(database_url):
@@ -62,7 +67,8 @@ async def test_the_quick_exit_button_works_from_any_step(database_url):
         await api.deliver_webhook(make_callback_update(7, "exit:now", 1))
         await edge.drain()
         deleted = await deleted_ids(api, 7)
-        assert 5 in deleted and set(await bot_message_ids(edge)) <= set(deleted)
+        left = set(await bot_message_ids(edge)) - set(deleted)
+        assert 5 in deleted and len(left) == 1  # only the innocuous line stays
 
 
 async def test_on_whatsapp_she_is_told_how_to_delete_the_chat(database_url):

@@ -60,7 +60,11 @@ class TelegramSender:
     async def _send(self, chat_id: int, message: RenderedMessage) -> SentMessage:
         extra = message.extra
         if message.kind == "delete":
-            return await self._delete(chat_id, extra.get("_delete") or [])
+            await self._delete(chat_id, extra.get("_delete") or [])
+            if not message.text.strip():
+                return SentMessage(None)
+            # What is left in the chat is one innocuous line.
+            return await self._send_text(chat_id, replace(message, buttons=()), message.text)
         if message.kind == "edit" and extra.get("_edit_of") is not None:
             return await self._edit(chat_id, int(str(extra["_edit_of"])), message)
         source = extra.get("copy_from_address")
