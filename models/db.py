@@ -1,4 +1,4 @@
-"""The async engine and session factory; SQLite gets WAL and a busy timeout for several workers."""
+"""The async engine and session factory: no logged parameters; SQLite tuned for several workers."""
 
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import (
@@ -11,7 +11,9 @@ from sqlalchemy.ext.asyncio import (
 
 def make_engine(url: str, *, echo: bool = False) -> AsyncEngine:
     if url.startswith("sqlite"):
-        engine = create_async_engine(url, echo=echo, connect_args={"timeout": 30})
+        engine = create_async_engine(
+            url, echo=echo, hide_parameters=True, connect_args={"timeout": 30}
+        )
 
         @event.listens_for(engine.sync_engine, "connect")
         def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
@@ -24,7 +26,7 @@ def make_engine(url: str, *, echo: bool = False) -> AsyncEngine:
             cursor.close()
 
         return engine
-    return create_async_engine(url, echo=echo, pool_pre_ping=True)
+    return create_async_engine(url, echo=echo, hide_parameters=True, pool_pre_ping=True)
 
 
 def make_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -130,3 +130,23 @@ async def test_a_typed_number_answers_buttons_someone_else_sent_her(database_url
         async with service.session_factory() as session:
             [state] = (await session.execute(select(FlowState))).scalars().all()
         assert state.data["last_choice"] == "offer:7"
+
+
+async def test_a_database_error_is_logged_without_the_values_it_carried(database_url, caplog):
+    from models import AuditEntry
+
+    class ClumsyFlow:
+        name = "clumsy"
+
+        async def handle(self, ctx: FlowContext, event: InboundEvent) -> None:
+            for _ in range(2):  # the same primary key twice: the database refuses
+                ctx.session.add(AuditEntry(id=7, actor="x", action="y", details={"w": event.text}))
+                await ctx.session.flush()
+
+    async with running_service(database_url) as service:
+        routes = Routes(flows={"clumsy": ClumsyFlow()}, first_flow="clumsy")
+        router = Router(service.session_factory, service.vault, routes, service.settings)
+        outcome = await router.handle(text("555", "my secret words", "u1"))
+        assert outcome == Outcome.FAILED
+        assert "IntegrityError" in caplog.text
+        assert "my secret words" not in caplog.text
