@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.clock import SystemClock
 from bot.privacy import AddressVault
 from flows.context import FlowContext, outbox_row
-from flows.events import Button, EventKind, InboundEvent, OutboundMessage
+from flows.events import TEXT_ONLY_CHANNELS, Button, EventKind, InboundEvent, OutboundMessage
 from flows.registry import Routes
 from i18n import normalise_language, translate
 from models import FlowState, OutboxMessage, Participant, ParticipantStatus, ProcessedInbound
@@ -26,9 +26,6 @@ ALIAS_NAMES = (
     "Jasmine", "Olive", "Linden", "Willow", "Iris", "Poppy", "Clover", "Laurel", "Sage", "Maple",
     "Rowan", "Hazel", "Juniper", "Aster", "Violet", "Lotus", "Myrtle", "Saffron", "Cedar", "Fern",
 )  # fmt: skip
-
-# Channels that draw no buttons: a typed "2" or the button's words stand for the second choice.
-TEXT_ONLY_CHANNELS = frozenset({"console", "whatsapp"})
 
 
 class Outcome(StrEnum):

@@ -4,6 +4,9 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+# Channels that draw no buttons: a typed "2" or the button's words stand for the second choice.
+TEXT_ONLY_CHANNELS = frozenset({"console", "whatsapp"})
+
 
 class EventKind(StrEnum):
     TEXT = "text"

@@ -35,7 +35,7 @@ from sqlalchemy import func, or_, select, update
 
 from bot import metrics
 from flows.context import FlowContext
-from flows.events import Button, EventKind, InboundEvent, OutboundMessage, msgid
+from flows.events import TEXT_ONLY_CHANNELS, Button, EventKind, InboundEvent, OutboundMessage, msgid
 from flows.weekly_hours import is_within_hours
 from models import (
     FlowState,
@@ -222,7 +222,6 @@ async def send_with_choices(ctx: FlowContext, recipient: Participant, message: O
     moment her own flow sets her choices, and waiting here could deadlock two writers.
     """
     ctx.send(recipient, message, **extra)
-    from bot.router import TEXT_ONLY_CHANNELS  # the router owns that knowledge
 
     if recipient.channel not in TEXT_ONLY_CHANNELS or not message.buttons:
         return

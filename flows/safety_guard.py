@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from flows.alerts import alert_coordinators
 from flows.context import FlowContext, outbox_row
-from flows.events import Button, EventKind, InboundEvent, OutboundMessage, msgid
+from flows.events import TEXT_ONLY_CHANNELS, Button, EventKind, InboundEvent, OutboundMessage, msgid
 from models import (
     GuardMark,
     HelpRequest,
@@ -197,7 +197,6 @@ async def respond_to_danger(ctx: FlowContext, label: str) -> None:
 
 async def send_help_paths(ctx: FlowContext, label: str) -> None:
     """The emergency number and the lines for what she seems to be living, in her language."""
-    from bot.router import TEXT_ONLY_CHANNELS
     from flows.referral import kinds_for_signal, services_text
 
     params = {"services": services_text(ctx, kinds_for_signal(label))}
