@@ -14,6 +14,15 @@ app = typer.Typer(help="Peerline: anonymous peer support for migrant and refugee
                   no_args_is_help=True, add_completion=False)  # fmt: skip
 
 
+SUPPORTER_HINT = """\
+To play the supporter too, in a second terminal (same folder):
+  .venv/bin/peerline invite create               prints a one-time CODE
+  .venv/bin/peerline chat --as supporter --url {base}
+                                                 then type: join CODE, and write her profile
+  .venv/bin/peerline supporter approve ALIAS     then, as the supporter: /available
+"""
+
+
 def _settings(**overrides: object) -> Settings:
     try:
         return load_settings(**{k: v for k, v in overrides.items() if v is not None})
@@ -77,8 +86,7 @@ async def _serve(settings: Settings, *, migrate: bool, console: bool, web_only: 
         base = f"http://{settings.host}:{bound_port}"
         print(f"Peerline is listening on {base} (health: {base}/healthz)", flush=True)
         if console and service.console is not None:
-            print(f"A second terminal can join as a supporter:  .venv/bin/peerline chat --as "
-                  f"supporter --url {base}", flush=True)  # fmt: skip
+            print(SUPPORTER_HINT.format(base=base), flush=True)
             await chat(base, "seeker")
             server.should_exit = True
         await serving

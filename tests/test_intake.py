@@ -241,7 +241,13 @@ async def test_menu_and_help_work_from_any_step(database_url):
         user = ChatUser(service, "518")
         await consent(user)
         menu = await user.command("menu")
-        assert choices(menu) == ["menu:talk", "menu:help_now", "menu:about", "menu:language", "exit:now"]
+        assert choices(menu) == [
+            "menu:talk",
+            "menu:help_now",
+            "menu:about",
+            "menu:language",
+            "exit:now",
+        ]
         help_ = await user.command("help")
         assert "/language" in help_[0].text and "112" in help_[0].text
         about = await user.tap("menu:about")
