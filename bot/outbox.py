@@ -38,6 +38,8 @@ WAITING_FOR_WINDOW = "waiting for her window"
 NOTICE_KIND = "notice"
 # A send whose slot is this close is waited for; a later one goes back to the queue.
 MAX_INLINE_WAIT = 1.0
+# Words waiting for her window are kept this long at most: she may never write again.
+WINDOW_WAIT_AT_MOST = timedelta(days=7)
 
 
 def render(row: OutboxMessage, language: str | None) -> RenderedMessage:
@@ -97,8 +99,21 @@ class OutboxSender:
         """Claim a batch and try each row once; returns how many rows were handled."""
         claimed = await self.claim()
         for row_id in claimed:
-            await self.deliver(row_id)
+            try:
+                await self.deliver(row_id)
+            except Exception:
+                # One row that cannot even be prepared must not hold back everyone else's.
+                log.exception("outbox row %s could not be delivered", row_id)
+                await self._give_up_if_hopeless(row_id)
         return len(claimed)
+
+    async def _give_up_if_hopeless(self, row_id: int) -> None:
+        async with self.session_factory() as session, session.begin():
+            row = await session.get(OutboxMessage, row_id)
+            if row is not None and row.claimed_by == self.worker_id and (
+                row.attempts >= MAX_ATTEMPTS
+            ):
+                _finish(row, OutboxStatus.FAILED, "could not be prepared")
 
     async def claim(self) -> list[int]:
         now = self.clock.now()
@@ -215,6 +230,8 @@ class OutboxSender:
                     )
                     .values(status=OutboxStatus.DROPPED, params=None, error="recipient stopped")
                 )
+            case OutsideWindow() if now - row.created_at >= WINDOW_WAIT_AT_MOST:
+                _finish(row, OutboxStatus.DROPPED, "her window never reopened")
             case OutsideWindow():
                 # Waits, text kept, until she writes again (the channel reopens it then).
                 _postpone(row, now + timedelta(hours=1), count=False)

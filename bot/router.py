@@ -168,7 +168,11 @@ async def _resolve_typed_choice(
     """
     if event.channel not in TEXT_ONLY_CHANNELS or event.kind != EventKind.TEXT:
         return event
-    raw = (state.data or {}).get("choices") or await _newest_buttons(session, participant.id)
+    raw = (state.data or {}).get("choices")
+    # In a conversation her typed words are for the other woman: only choices her own flow
+    # offered count, never the buttons under a relayed or "end" message (a "2" ended it).
+    if not raw and (state.flow, state.step) != ("relay", "connected"):
+        raw = await _newest_buttons(session, participant.id)
     offered = [Button.from_json(b) for b in raw or []]
     typed = event.text.strip().rstrip(".)").casefold()
     for number, button in enumerate(offered, start=1):

@@ -168,7 +168,7 @@ async def erase_rows(session: AsyncSession, person_id: int) -> None:
     )  # fmt: skip
     await _delete_jobs(session, person_id, {"help_requests": request_ids, "matches": match_ids,
                                             "offers": offer_ids})  # fmt: skip
-    await _drop_copies_of_her_messages(session, person_id)
+    await _drop_copies_of_her_messages(session, person_id, match_ids)
     # Idempotency marks stay (a retried webhook must not act twice) but no longer point at her.
     await session.execute(
         update(ProcessedInbound)
@@ -212,7 +212,9 @@ async def _delete_jobs(session: AsyncSession, person_id: int, owned: dict[str, l
     await session.flush()
 
 
-async def _drop_copies_of_her_messages(session: AsyncSession, person_id: int) -> None:
+async def _drop_copies_of_her_messages(
+    session: AsyncSession, person_id: int, match_ids: list[int]
+) -> None:
     """Relays of her words still waiting for the other side go too (they name her as source)."""
     waiting = (
         await session.execute(
@@ -224,7 +226,8 @@ async def _drop_copies_of_her_messages(session: AsyncSession, person_id: int) ->
         )
     ).scalars()
     for row in waiting:
-        if (row.params or {}).get("_copy_from") == person_id:
+        # In her conversations, what waits for the other side is hers: her words, her alias.
+        if row.match_id in match_ids or (row.params or {}).get("_copy_from") == person_id:
             await session.delete(row)
     await session.flush()
 

@@ -127,6 +127,7 @@ async def start_conversation(
     supporter = ctx.participant
     seeker = await ctx.session.get(Participant, match.seeker_id)
     assert seeker is not None
+    await _distinct_alias(ctx, supporter, seeker, match)
     language, topic = language_param(request.language), topic_param(request.topic)
     kept = list((seeker_state.data or {}).get("kept", [])) if seeker_state else []
     if seeker_state is None:
@@ -171,13 +172,32 @@ async def start_conversation(
 # --- Relaying -------------------------------------------------------------------------------------
 
 
+async def _distinct_alias(
+    ctx: FlowContext, supporter: Participant, seeker: Participant, match: Match
+) -> None:
+    """Aliases are drawn at random: two women a supporter talks to must never share one, or
+    her words could go to the wrong woman. The newcomer gets a fresh one."""
+    from bot.router import new_alias
+
+    taken = {
+        (await _other(ctx, m, supporter)).alias
+        for m in await supporter_matches(ctx, supporter.id)
+        if m.id != match.id
+    }
+    while seeker.alias in taken:
+        seeker.alias = new_alias()
+
+
 def kept_item(event: InboundEvent) -> dict[str, Any]:
     """What is needed to relay a message later: her words, her chat's message id, media ref."""
     media = None
     if event.media is not None:
         media = {"kind": event.media.kind, "ref": event.media.ref,
                  "mime_type": event.media.mime_type, "size": event.media.size}  # fmt: skip
-    return {"text": event.text or "", "chat_message_id": event.chat_message_id, "media": media}
+    item = {"text": event.text or "", "chat_message_id": event.chat_message_id, "media": media}
+    if event.extra.get("hidden_links"):
+        item["hidden_links"] = True
+    return item
 
 
 async def deliver(
@@ -208,7 +228,7 @@ async def deliver(
                             kind="relay"),  # fmt: skip
             **extra,
         )
-    elif same_telegram and source and not (masked and masked.changed):
+    elif same_telegram and source and not (masked and masked.changed or item.get("hidden_links")):
         # Her alias first, then her message copied as it is (no "forwarded from", no name).
         ctx.send(recipient, OutboundMessage("relay.media_from", {"alias": sender.alias},
                                             kind="relay"), **extra)  # fmt: skip
@@ -658,6 +678,10 @@ class RelayFlow:
         active = (ctx.state.data or {}).get("active_match") if ctx.state.flow == NAME else None
         if active in by_id:
             return by_id[active]
+        if event is not None and isinstance(active, int):
+            # The woman she was writing to has ended it: her words must not fall to another.
+            ended = await ctx.session.get(Match, active)  # None when she was erased: ask whom
+            return ended if ended is not None and ended.supporter_id == ctx.participant.id else None
         if len(matches) == 1:
             return matches[0]
         return None
@@ -708,6 +732,8 @@ class RelayFlow:
             ctx.go(NAME, Step.CONNECTED)
         match = await self._route(ctx, event, matches)
         if match is not None and match.status not in OPEN_MATCH:
+            if ctx.state.data.get("active_match") == match.id:
+                ctx.state.data = {**ctx.state.data, "active_match": None}  # told once
             seeker = await _other(ctx, match, me)
             return ctx.reply("relay.reply_to_ended", alias=seeker.alias)
         if match is not None:
@@ -738,10 +764,12 @@ class RelayFlow:
             return ctx.reply("relay.unsupported")
         if event.kind == EventKind.EDIT:
             return await relay_edit(ctx, match, me, other, event)
-        reply_source = await self._reply_source(ctx, event)
+        reply_source = await self._reply_source(ctx, event, match)
         await deliver(ctx, match, me, other, kept_item(event), reply_to=reply_source)
 
-    async def _reply_source(self, ctx: FlowContext, event: InboundEvent) -> str | None:
+    async def _reply_source(
+        self, ctx: FlowContext, event: InboundEvent, match: Match
+    ) -> str | None:
         """When she replied to a copy, the other side's original, so the reply threads there."""
         if not event.reply_to:
             return None
@@ -751,7 +779,8 @@ class RelayFlow:
                 .where(
                     OutboxMessage.participant_id == ctx.participant.id,
                     OutboxMessage.channel_message_id == event.reply_to,
-                    OutboxMessage.match_id.is_not(None),
+                    # A copy from an earlier conversation names a message in another chat.
+                    OutboxMessage.match_id == match.id,
                 )
                 .order_by(OutboxMessage.id.desc())
                 .limit(1)
@@ -774,7 +803,11 @@ async def idle_check(ctx: FlowContext, match_id: int) -> None:
         return
     check_after = timedelta(hours=float(ctx.config.idle_check_after_hours))
     due = match.last_activity_at + check_after
-    if due > ctx.now or match.status == MatchStatus.PAUSED:
+    if match.status == MatchStatus.PAUSED:
+        # Looked at again a quiet spell later, not every minute while a report waits.
+        ctx.schedule("idle_check", ctx.now + check_after, match.id)
+        return
+    if due > ctx.now:
         ctx.schedule("idle_check", max(due, ctx.now + timedelta(minutes=1)), match.id)
         return
     for person_id in (match.seeker_id, match.supporter_id):
@@ -788,9 +821,10 @@ async def idle_check(ctx: FlowContext, match_id: int) -> None:
 
 async def idle_close(ctx: FlowContext, match_id: int, asked_at: datetime) -> None:
     match = await ctx.session.get(Match, match_id)
-    if match is None or match.status != MatchStatus.ACTIVE:
+    if match is None or match.status not in OPEN_MATCH:
         return
-    if match.last_activity_at > asked_at:
+    # Paused meanwhile: the checks go on, or a resumed conversation would never be closed.
+    if match.status == MatchStatus.PAUSED or match.last_activity_at > asked_at:
         check_after = timedelta(hours=float(ctx.config.idle_check_after_hours))
         ctx.schedule("idle_check", match.last_activity_at + check_after, match.id)
         return

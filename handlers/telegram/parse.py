@@ -113,6 +113,8 @@ def _parse_message(
     if media is not None:
         if message.get("media_group_id"):
             extra["album"] = True
+        if _hides_links(message.get("caption_entities")):
+            extra["hidden_links"] = True  # a copy would carry them past the contact mask
         event = InboundEvent(kind=EventKind.MEDIA, text=caption, media=media, extra=extra, **common)
         return ParsedUpdate(event=event, language=language)
     for kind in UNSUPPORTED_KINDS:
@@ -153,6 +155,14 @@ def _addresses_bot(message: dict[str, Any], bot_username: str | None) -> bool:
     members = message.get("new_chat_members") or []
     return any(
         isinstance(m, dict) and m.get("is_bot") and is_us(m.get("username")) for m in members
+    )
+
+
+def _hides_links(entities: Any) -> bool:
+    """Links behind words, or a mention that opens someone's profile: not in the plain text."""
+    hidden = ("text_link", "text_mention")
+    return isinstance(entities, list) and any(
+        isinstance(e, dict) and e.get("type") in hidden for e in entities
     )
 
 
