@@ -16,6 +16,8 @@ from models import ScheduledJob
 
 log = logging.getLogger(__name__)
 
+MAX_JOB_ATTEMPTS = 30  # about a day of hourly retries
+
 JobHandler = Callable[[AsyncSession, ScheduledJob, datetime], Awaitable[None]]
 
 
@@ -86,13 +88,21 @@ class JobRunner:
                 job.done_at = self.clock.now()
                 job.lease_until = None
         except Exception:
-            log.exception("scheduled job %s failed; it will be retried", job_id)
+            log.exception("scheduled job %s failed", job_id)
             async with self.session_factory() as session, session.begin():
                 job = await session.get(ScheduledJob, job_id)
-                if job is not None:
-                    delay = min(60 * 2 ** min(job.attempts, 6), 3600)
-                    job.due_at = self.clock.now() + timedelta(seconds=delay)
-                    job.lease_until = None
+                if job is None:
+                    return
+                job.lease_until = None
+                if job.attempts >= MAX_JOB_ATTEMPTS:
+                    # A job that fails a day long is a bug to fix, not something to retry forever.
+                    job.done_at = self.clock.now()
+                    job.payload = {**job.payload, "failed": True}
+                    log.error("scheduled job %s (%s) gave up after %s attempts",
+                              job_id, job.kind, job.attempts)  # fmt: skip
+                    return
+                delay = min(60 * 2 ** min(job.attempts, 6), 3600)
+                job.due_at = self.clock.now() + timedelta(seconds=delay)
 
 
 def start_ticking(runner: JobRunner, every_seconds: float) -> AsyncIOScheduler:

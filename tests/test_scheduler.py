@@ -66,3 +66,21 @@ async def test_workers_ticking_at_once_share_no_job(postgres_url):
         await asyncio.gather(*(w.tick(limit=15) for w in workers))
         await asyncio.gather(*(w.tick(limit=15) for w in workers))
         assert sorted(seen) == list(range(40))
+
+
+async def test_a_job_that_always_fails_gives_up_after_about_a_day(database_url):
+    async with running_service(database_url) as service:
+        await add_jobs(service, 1)
+
+        async def broken(session, job, now) -> None:
+            raise RuntimeError("a bug")
+
+        jobs = JobRunner(service.session_factory, clock=service.clock)
+        jobs.register("ping", broken)
+        for _ in range(40):
+            await jobs.tick()
+            service.clock.advance(3601)
+        async with service.session_factory() as session:
+            job = (await session.execute(select(ScheduledJob))).scalar_one()
+        assert job.done_at is not None and job.payload["failed"] is True
+        assert job.attempts == 30
