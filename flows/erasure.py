@@ -38,6 +38,7 @@ from models import (
     HelpRequest,
     Match,
     Offer,
+    OfferStatus,
     OutboxMessage,
     OutboxStatus,
     Participant,
@@ -118,6 +119,7 @@ def _snapshot(ctx: FlowContext) -> dict[str, Any]:
 
 async def erase(ctx: FlowContext) -> None:
     """Erase her in this transaction and queue her last message through a tombstone."""
+    from flows.matching import make_offers
     from flows.moderation import end_conversation
 
     me = ctx.participant
@@ -126,6 +128,13 @@ async def erase(ctx: FlowContext) -> None:
     session = ctx.session
     await session.flush()
     language, channel, cipher, me_id = me.language, me.channel, me.address_cipher, me.id
+    offered_to_her = set(
+        (await session.execute(
+            select(Offer.request_id).where(
+                Offer.supporter_id == me_id, Offer.status == OfferStatus.PENDING
+            )
+        )).scalars()
+    )  # fmt: skip
     await erase_rows(session, me_id)
     session.expunge_all()  # nothing of hers may be written back by the unit of work
     await increment(session, ctx.now.date(), "erasures")
@@ -138,6 +147,10 @@ async def erase(ctx: FlowContext) -> None:
     await session.flush()
     ctx.participant = tombstone
     queue_notice(ctx, tombstone, "forget.done")
+    for request_id in sorted(offered_to_her):  # requests offered to her go on to others now
+        request = await session.get(HelpRequest, request_id)
+        if request is not None:
+            await make_offers(ctx, request)
     session.add(ScheduledJob(kind=FINISH_JOB, due_at=ctx.now + FINISH_CHECK_EVERY,
                              target_id=tombstone.id, payload={}))  # fmt: skip
     log.info("a participant was erased")

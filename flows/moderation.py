@@ -26,6 +26,7 @@ from sqlalchemy import func, select, update
 from flows.alerts import alert_coordinators
 from flows.context import FlowContext
 from flows.events import Button, EventKind, InboundEvent, OutboundMessage, msgid
+from flows.matching import make_offers
 from flows.safety_guard import live_matches, other_side, queue_notice
 from models import (
     AuditEntry,
@@ -115,17 +116,30 @@ async def suspend(ctx: FlowContext, target: Participant, actor: str) -> bool:
     if profile is None:
         return False
     profile.suspended, profile.on_duty = True, False
+    await ctx.session.flush()
     for match in await live_matches(ctx, target):
         if match.supporter_id == target.id:
             await end_conversation(ctx, match, by=target, reason="banned")
-    await ctx.session.execute(
-        update(Offer)
-        .where(Offer.supporter_id == target.id, Offer.status == OfferStatus.PENDING)
-        .values(status=OfferStatus.WITHDRAWN)
-    )
+    await _withdraw_her_offers(ctx, target)
     ctx.send(target, _message("mod.suspended_notice"))
     audit(ctx, actor, "suspend", f"participant:{target.id}")
     return True
+
+
+async def _withdraw_her_offers(ctx: FlowContext, target: Participant) -> None:
+    """Her open offers are withdrawn and each request goes on to other supporters at once."""
+    request_ids = (
+        await ctx.session.execute(
+            update(Offer)
+            .where(Offer.supporter_id == target.id, Offer.status == OfferStatus.PENDING)
+            .values(status=OfferStatus.WITHDRAWN)
+            .returning(Offer.request_id)
+        )
+    ).scalars().all()
+    for request_id in sorted(set(request_ids)):
+        request = await ctx.session.get(HelpRequest, request_id)
+        if request is not None:
+            await make_offers(ctx, request)
 
 
 async def _withdraw(ctx: FlowContext, target: Participant) -> None:
@@ -135,14 +149,11 @@ async def _withdraw(ctx: FlowContext, target: Participant) -> None:
         .where(HelpRequest.seeker_id == target.id, HelpRequest.status == RequestStatus.WAITING)
         .values(status=RequestStatus.CANCELLED, ended_at=ctx.now, note=None)
     )
-    await ctx.session.execute(
-        update(Offer)
-        .where(Offer.supporter_id == target.id, Offer.status == OfferStatus.PENDING)
-        .values(status=OfferStatus.WITHDRAWN)
-    )
     profile = await ctx.session.get(SupporterProfile, target.id)
     if profile is not None:
-        profile.on_duty = False
+        profile.on_duty = False  # first, so her requests are not offered back to her
+    await ctx.session.flush()
+    await _withdraw_her_offers(ctx, target)
 
 
 async def find_by_alias(session: Any, alias: str) -> list[Participant]:

@@ -107,3 +107,26 @@ async def test_the_last_message_reaches_her_even_though_she_is_gone(database_url
         await world.run_jobs(after_seconds=120)
         async with service.session_factory() as session:
             assert (await session.execute(select(Participant))).first() is None
+
+
+async def test_a_request_offered_to_a_supporter_who_forgets_herself_goes_on_to_another(
+    database_url,
+):
+    from models import Match
+
+    async with running_service(database_url, offer_top_k=1) as service:
+        world = World.around(service)
+        first = await world.supporter("s1", alias="Sup One")
+        her = await world.seeker("h1", alias="Fern 12")
+        await world.ask_for_help(her)
+        assert len(first.choices("offer:accept")) == 1
+        second = await world.supporter("s2", alias="Sup Two")
+
+        await first.command("forget")
+        await first.tap("forget:yes")
+
+        assert second.choices("offer:accept"), "the request must not wait for the erased offer"
+        await second.tap(second.choices("offer:accept")[0])
+        async with service.session_factory() as session:
+            match = (await session.execute(select(Match))).scalar_one()
+        assert match.supporter_id == (await second.participant()).id

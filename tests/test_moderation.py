@@ -189,3 +189,26 @@ async def test_the_command_line_bans_unbans_and_suspends(database_url):
             people = (await session.execute(select(Participant))).scalars().all()
         assert profile.suspended
         assert actors == ["cli", "cli", "cli"] and len(people) == 2
+
+
+async def test_a_request_offered_to_a_suspended_supporter_goes_on_to_another_at_once(
+    database_url,
+):
+    async with running_service(database_url, offer_top_k=1) as service:
+        world = World.around(service)
+        coordinator = await world.supporter("c1", role="coordinator", alias="Coord One")
+        first = await world.supporter("s1", alias="Sup One")
+        her = await world.seeker("h1", alias="Fern 12")
+        await world.ask_for_help(her)
+        assert first.choices("offer:accept") and len(first.choices("offer:accept")) == 1
+        second = await world.supporter("s2", alias="Sup Two")  # on duty after the offer went out
+
+        await coordinator.command("suspend", "Sup One")
+
+        assert second.choices("offer:accept"), "the request must not wait for the first offer"
+        await second.tap(second.choices("offer:accept")[0])
+        async with service.session_factory() as session:
+            from models import Match
+
+            match = (await session.execute(select(Match))).scalar_one()
+        assert match.supporter_id == (await second.participant()).id
