@@ -42,6 +42,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.outbox_throughput
 	$(BIN)/python -m bench.screening_speed
 	$(BIN)/python -m bench.webhook_throughput
+	$(BIN)/python -m bench.broadcast
 
 clean:
 	rm -rf $(VENV) .pytest_cache peerline.db peerline.key

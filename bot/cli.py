@@ -177,7 +177,8 @@ def _register_optional(module_name: str) -> None:
         importlib.import_module(module_name).register(app)
 
 
-for _module in ("bot.cli_safety", "bot.cli_coordinator", "bot.cli_moderation"):
+for _module in ("bot.cli_safety", "bot.cli_coordinator", "bot.cli_moderation",
+                "bot.cli_campaign"):  # fmt: skip
     _register_optional(_module)
 
 

@@ -52,6 +52,8 @@ async def _owner(session: AsyncSession, job: ScheduledJob) -> int | None:
     if job.kind == "offer_timeout":
         offer = await session.get(Offer, job.target_id)
         return offer.supporter_id if offer else None
+    if job.kind == "participant_unreachable":
+        return job.target_id
     if job.kind in ("unmatched_alert", "request_expiry"):
         request = await session.get(HelpRequest, job.target_id)
         return request.seeker_id if request else None
@@ -69,6 +71,7 @@ WORK: dict[str, JobWork] = {
     "request_expiry": lambda ctx, job: matching.request_expired(ctx, job.target_id or 0),
     "idle_check": lambda ctx, job: relay.idle_check(ctx, job.target_id or 0),
     "idle_close": lambda ctx, job: relay.idle_close(ctx, job.target_id or 0, _asked_at(job)),
+    "participant_unreachable": lambda ctx, job: relay.participant_unreachable(ctx),
 }
 
 

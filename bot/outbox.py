@@ -27,7 +27,7 @@ from handlers.base import (
     RetryLater,
 )
 from i18n import translate
-from models import OutboxMessage, OutboxStatus, Participant, ParticipantStatus
+from models import OutboxMessage, OutboxStatus, Participant, ParticipantStatus, ScheduledJob
 
 log = logging.getLogger(__name__)
 
@@ -110,8 +110,10 @@ class OutboxSender:
     async def _give_up_if_hopeless(self, row_id: int) -> None:
         async with self.session_factory() as session, session.begin():
             row = await session.get(OutboxMessage, row_id)
-            if row is not None and row.claimed_by == self.worker_id and (
-                row.attempts >= MAX_ATTEMPTS
+            if (
+                row is not None
+                and row.claimed_by == self.worker_id
+                and (row.attempts >= MAX_ATTEMPTS)
             ):
                 _finish(row, OutboxStatus.FAILED, "could not be prepared")
 
@@ -222,6 +224,7 @@ class OutboxSender:
             case RecipientUnreachable():
                 _finish(row, OutboxStatus.FAILED, error.code)
                 recipient.status = ParticipantStatus.STOPPED
+                session.add(unreachable_job(recipient.id, now))
                 await session.execute(
                     update(OutboxMessage)
                     .where(
@@ -251,6 +254,11 @@ def _may_receive(recipient: Participant, row: OutboxMessage) -> bool:
         return True
     blocked_or_erased = (ParticipantStatus.BLOCKED, ParticipantStatus.ERASED)
     return row.kind == NOTICE_KIND and recipient.status in blocked_or_erased
+
+
+def unreachable_job(participant_id: int, now: Any) -> ScheduledJob:
+    """Her conversations are ended by a job (it has the flows' context) so nobody writes on."""
+    return ScheduledJob(kind="participant_unreachable", target_id=participant_id, due_at=now)
 
 
 def _finish(row: OutboxMessage, status: OutboxStatus, error: str | None) -> None:

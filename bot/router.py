@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import SystemClock
+from bot.outbox import unreachable_job
 from bot.privacy import AddressVault
 from flows.context import FlowContext, outbox_row
 from flows.events import TEXT_ONLY_CHANNELS, Button, EventKind, InboundEvent, OutboundMessage
@@ -76,6 +77,8 @@ class Router:
                 participant.status = (
                     ParticipantStatus.STOPPED if blocked else ParticipantStatus.ACTIVE
                 )
+                if blocked:
+                    session.add(unreachable_job(participant.id, self.clock.now()))
             return Outcome.IGNORED
         if participant is None:
             participant = await self._register(session, event)

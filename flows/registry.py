@@ -8,6 +8,7 @@ first (bans, flood control, danger screening).
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
+from flows.campaigns import NewsFlow
 from flows.context import Flow, FlowContext
 from flows.coordination import CoordinationFlow
 from flows.erasure import ErasureFlow
@@ -57,6 +58,7 @@ def build_routes() -> Routes:
         MatchingFlow(),
         RelayFlow(),
         FeedbackFlow(),
+        NewsFlow(),
     ]
     return Routes(
         flows={flow.name: flow for flow in flows},
@@ -82,6 +84,7 @@ def build_routes() -> Routes:
             "end": "relay",
             "switch": "relay",
             "handover": "relay",
+            "news": "news",
         },
         choice_prefixes={
             "lang": "intake",
@@ -99,6 +102,7 @@ def build_routes() -> Routes:
             "switch": "relay",
             "idle": "relay",
             "feedback": "feedback",
+            "news": "news",
         },
         guards=[*SAFETY_GUARDS],  # ban, flood, danger: in this order
     )

@@ -49,6 +49,7 @@ from flows.matching import (
     topic_param,
     waiting_buttons,
     waiting_request_of,
+    withdraw_offers,
 )
 from models import (
     FlowState,
@@ -528,7 +529,6 @@ class RelayFlow:
             .values(status=RequestStatus.CANCELLED, ended_at=ctx.now, note=None)
         )
         if done.rowcount == 1:
-            from flows.matching import withdraw_offers
 
             await withdraw_offers(ctx, request, "match.offer_withdrawn")
         ctx.reply("relay.request_cancelled")
@@ -794,6 +794,23 @@ class RelayFlow:
 def _idle_buttons(match: Match) -> tuple[Button, ...]:
     return (Button("relay.idle_continue", f"idle:continue:{match.id}"),
             Button("relay.idle_end", f"idle:end:{match.id}"))  # fmt: skip
+
+
+async def participant_unreachable(ctx: FlowContext) -> None:
+    """She blocked the bot or opted out: her conversations end, so nobody writes into the void.
+
+    The other side gets the neutral notice; a request still waiting is withdrawn.
+    """
+    me = ctx.participant
+    matches = await supporter_matches(ctx, me.id)
+    if (mine := await seeker_match(ctx, me.id)) is not None:
+        matches.append(mine)
+    for match in matches:
+        await end_match(ctx, match, by=me, reason="unreachable")
+    request = await waiting_request_of(ctx, me.id)
+    if request is not None:
+        request.status, request.ended_at, request.note = RequestStatus.CANCELLED, ctx.now, None
+        await withdraw_offers(ctx, request, "match.offer_withdrawn")
 
 
 async def idle_check(ctx: FlowContext, match_id: int) -> None:

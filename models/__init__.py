@@ -2,6 +2,7 @@
 
 from models.audit import AuditEntry
 from models.base import Base, utcnow
+from models.campaign import Campaign, CampaignStatus
 from models.flow_state import FlowState
 from models.inbound import ProcessedInbound
 from models.invite import Invite
@@ -17,6 +18,8 @@ from models.stats import DailyCount
 __all__ = [
     "AuditEntry",
     "Base",
+    "Campaign",
+    "CampaignStatus",
     "DailyCount",
     "Feedback",
     "FlowState",

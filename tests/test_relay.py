@@ -417,3 +417,44 @@ async def test_a_button_from_an_earlier_conversation_never_ends_the_current_one(
         async with service.session_factory() as session:
             statuses = (await session.execute(select(Match.status).order_by(Match.id))).all()
         assert [s for (s,) in statuses] == [MatchStatus.ENDED, MatchStatus.ACTIVE]
+
+
+async def test_when_she_blocks_the_bot_the_conversation_ends_and_the_supporter_is_told(
+    database_url,
+):
+    from handlers.base import RecipientUnreachable
+
+    async with running_service(database_url) as service:
+        world = World.around(service)
+        her, helper = await connected(world)
+        world.channel.fail_next(RecipientUnreachable("blocked by the user"), address=her.address)
+        await helper.text("How are you today?")  # the copy to her fails: she blocked the bot
+        await world.run_jobs()
+
+        assert helper.texts[-1] == "The conversation with Her h1 has ended."
+        async with service.session_factory() as session:
+            match = (await session.execute(select(Match))).scalar_one()
+        assert match.status == MatchStatus.ENDED
+        before = len(helper.texts)
+        await helper.text("hello?")
+        assert all("hello?" not in d.message.text for d in her.received)
+        assert len(helper.texts) > before  # she is answered, not left in silence
+
+
+async def test_a_seeker_who_blocks_the_bot_while_waiting_has_her_request_withdrawn(database_url):
+    from flows.events import EventKind, InboundEvent
+
+    async with running_service(database_url) as service:
+        world = World.around(service)
+        helper = await world.supporter("s1", alias="Sup s1")
+        her = await world.seeker("h1", alias="Her h1")
+        await world.ask_for_help(her)
+        assert helper.choices("offer:accept")
+        await service.router.handle(InboundEvent("telegram", "h1", EventKind.BLOCKED, "u-block"))
+        await world.run_jobs()
+
+        async with service.session_factory() as session:
+            request = (await session.execute(select(HelpRequest))).scalar_one()
+            offer = (await session.execute(select(Offer))).scalar_one()
+        assert request.status == RequestStatus.CANCELLED and request.note is None
+        assert offer.status == OfferStatus.WITHDRAWN

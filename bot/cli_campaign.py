@@ -1,0 +1,180 @@
+"""Campaign commands: write a campaign from a YAML file, send it, and follow how it goes.
+
+`send` may be stopped at any moment and run again: whoever already has the campaign is skipped.
+"""
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import typer
+import yaml
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from bot.clock import SystemClock
+
+campaign_app = typer.Typer(help="Information campaigns to everyone who agreed to receive news.",
+                           no_args_is_help=True)  # fmt: skip
+
+T = TypeVar("T")
+TEMPLATE_CHARS = 1000  # WhatsApp template bodies hold 1024 characters, the footer included
+
+
+def _with_session(work: Callable[[Any, Any], Awaitable[T]]) -> T:
+    """Run `work(session, settings)` against the configured database; `work` commits itself."""
+    from bot.cli import _settings
+    from models.db import make_engine, make_session_factory
+
+    settings = _settings()
+
+    async def _run() -> T:
+        engine = make_engine(settings.database_url)
+        try:
+            async with make_session_factory(engine)() as session:
+                return await work(session, settings)
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(_run())
+
+
+def _fail(message: str) -> typer.Exit:
+    typer.echo(f"error: {message}", err=True)
+    return typer.Exit(1)
+
+
+def _read_texts(path: Path) -> Any:
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as error:
+        raise _fail(f"cannot read {path.name}: {error.strerror or error}") from None
+    except UnicodeDecodeError:
+        raise _fail(f"{path.name} is not UTF-8 text") from None
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark is not None else ""
+        raise _fail(f"{path.name} is not valid YAML{where}") from None
+
+
+@campaign_app.command("create")
+def create(
+    name: str = typer.Argument(..., help="A short name for coordinators, e.g. 'Safe at home'."),
+    file: Path = typer.Option(..., "--file", "-f", help="YAML: {en: ..., pl: ...}; en required."),
+) -> None:
+    """Store a campaign as a draft; nothing is sent until `campaign send ID`."""
+    from flows.campaigns import CampaignError, create_campaign, validate_texts
+
+    texts = _read_texts(file)
+    try:
+        validate_texts(texts)
+    except CampaignError as error:
+        raise _fail(str(error)) from None
+
+    async def work(session: Any, _: Any) -> tuple[int, list[str]]:
+        campaign = await create_campaign(session, name, texts, SystemClock().now())
+        await session.commit()
+        return campaign.id, sorted(campaign.texts)
+
+    try:
+        campaign_id, languages = _with_session(work)
+    except CampaignError as error:
+        raise _fail(str(error)) from None
+    typer.echo(f"campaign {campaign_id} created ({', '.join(languages)}); "
+               f"send it with: peerline campaign send {campaign_id}")  # fmt: skip
+    long = [lang for lang, text in validate_texts(texts).items() if len(text) > TEMPLATE_CHARS]
+    if long:
+        # Outside her 24-hour window WhatsApp takes only an approved template, whose body is
+        # limited; Telegram is not affected.
+        typer.echo(f"note: the {', '.join(long)} text is longer than {TEMPLATE_CHARS} characters;"
+                   " WhatsApp may refuse it as a template outside the 24-hour window")  # fmt: skip
+
+
+@campaign_app.command("send")
+def send(campaign_id: int = typer.Argument(..., help="The campaign's number.")) -> None:
+    """Queue the campaign to everyone who agreed to news; safe to run again after a crash."""
+    from flows.campaigns import (
+        CampaignError,
+        audience_left,
+        broadcast_rates,
+        enqueue_campaign,
+        queued_so_far,
+    )
+    from models import Campaign, CampaignStatus
+
+    async def work(session: Any, settings: Any) -> tuple[int, int, bool]:
+        campaign = await session.get(Campaign, campaign_id)
+        if campaign is None:
+            raise CampaignError(f"there is no campaign {campaign_id}; see `peerline campaign list`")
+        was_sent = campaign.status == CampaignStatus.SENT
+        before = await queued_so_far(session, campaign_id)
+        total = 0 if was_sent else await audience_left(session, campaign_id)
+        await session.commit()
+        columns = (TextColumn("queuing"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+        with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
+            task = bar.add_task("queue", total=total)
+            added = await enqueue_campaign(
+                session, campaign_id, SystemClock().now(), rates=broadcast_rates(settings),
+                progress=lambda done: bar.advance(task, done),
+            )  # fmt: skip
+        return added, before, was_sent
+
+    try:
+        added, before, was_sent = _with_session(work)
+    except CampaignError as error:
+        raise _fail(str(error)) from None
+    if was_sent:
+        typer.echo(f"campaign {campaign_id} was sent before: nothing queued again "
+                   f"({before} queued then)")  # fmt: skip
+        return
+    typer.echo(f"campaign {campaign_id}: {added} queued now, {before} already queued before")
+
+
+@campaign_app.command("status")
+def status(campaign_id: int = typer.Argument(..., help="The campaign's number.")) -> None:
+    """How its messages stand: queued, sent, failed, dropped (counts only)."""
+    from flows.campaigns import campaign_counts
+    from models import Campaign
+
+    async def work(session: Any, _: Any) -> tuple[Any, dict[str, int]]:
+        campaign = await session.get(Campaign, campaign_id)
+        if campaign is None:
+            return None, {}
+        return campaign, await campaign_counts(session, campaign_id)
+
+    campaign, counts = _with_session(work)
+    if campaign is None:
+        raise _fail(f"there is no campaign {campaign_id}; see `peerline campaign list`")
+    typer.echo(f"campaign {campaign.id} {campaign.name!r}: {campaign.status}")
+    typer.echo("  ".join(f"{name} {count}" for name, count in counts.items()))
+
+
+@campaign_app.command("list")
+def list_campaigns() -> None:
+    """Every campaign, newest first."""
+    from sqlalchemy import select
+
+    from models import Campaign
+
+    async def work(session: Any, _: Any) -> list[Any]:
+        query = select(Campaign).order_by(Campaign.id.desc())
+        return list((await session.execute(query)).scalars())
+
+    campaigns = _with_session(work)
+    if not campaigns:
+        typer.echo("No campaigns yet. Create one: peerline campaign create NAME --file texts.yaml")
+        return
+    table = Table(title="Campaigns")
+    for column in ("ID", "Name", "Languages", "Status", "Created", "Queued"):
+        table.add_column(column, overflow="fold")
+    for campaign in campaigns:
+        table.add_row(str(campaign.id), campaign.name, ",".join(sorted(campaign.texts)),
+                      campaign.status, campaign.created_at.strftime("%Y-%m-%d %H:%M"),
+                      str(campaign.queued))  # fmt: skip
+    Console(width=120).print(table)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(campaign_app, name="campaign")

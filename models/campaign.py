@@ -1,0 +1,32 @@
+"""An information campaign coordinators send to everyone who agreed to receive them.
+
+Only the campaign's own words and counts are kept here; who received it lives in the outbox,
+one row per person under the key `campaign:<id>:<participant id>`.
+"""
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from models.base import Base, utcnow
+
+
+class CampaignStatus(StrEnum):
+    DRAFT = "draft"
+    SENDING = "sending"  # being queued; a crash leaves it here and `send` simply resumes
+    SENT = "sent"  # every consenting person has her outbox row
+
+
+class Campaign(Base):
+    __tablename__ = "campaigns"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(80))
+    texts: Mapped[dict[str, Any]]  # {"en": "...", "pl": "..."}; English is required
+    status: Mapped[str] = mapped_column(String(16), default=CampaignStatus.DRAFT)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    queued_at: Mapped[datetime | None]  # when the last `send` finished queuing
+    queued: Mapped[int] = mapped_column(default=0)  # outbox rows it has, all runs together
