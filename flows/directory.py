@@ -15,6 +15,8 @@ from pathlib import Path
 
 import yaml
 
+from flows.data_files import yaml_problem
+
 DEFAULT_DIRECTORY_DIR = Path(__file__).parent / "data" / "directory"
 
 KINDS = (
@@ -166,7 +168,7 @@ class _FileReader:
         try:
             root = yaml.compose(self.path.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
         except yaml.MarkedYAMLError as error:
-            self.report.problems.append(f"{self.path.name}:{_yaml_problem(error)}")
+            self.report.problems.append(f"{self.path.name}:{yaml_problem(error)}")
             return
         except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
             self.report.problems.append(f"{self.path.name}:1: cannot read: {error}")
@@ -315,16 +317,6 @@ class _FileReader:
             if language not in fields:
                 self.problem(node, f"missing description language {language!r}")
         return result
-
-
-def _yaml_problem(error: yaml.MarkedYAMLError) -> str:
-    """``line: problem`` for a YAML syntax error, with where the broken construct began."""
-    mark = error.problem_mark or error.context_mark
-    line = mark.line + 1 if mark is not None else 1
-    text = f"{line}: not valid YAML: {error.problem}"
-    if error.context_mark is not None and error.context_mark.line + 1 != line:
-        text += f" ({error.context} on line {error.context_mark.line + 1})"
-    return text
 
 
 def check_directory(directory_dir: Path | None = None) -> DirectoryReport:

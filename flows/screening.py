@@ -17,6 +17,8 @@ from pathlib import Path
 
 import yaml
 
+from flows.data_files import yaml_problem
+
 DEFAULT_LEXICON_DIR = Path(__file__).parent / "data" / "lexicons"
 
 LABELS = ("violence", "self_harm")
@@ -528,23 +530,13 @@ class _FileChecker:
         return int(value)
 
 
-def _yaml_problem(error: yaml.MarkedYAMLError) -> str:
-    """``line: problem`` for a YAML syntax error, with where the broken construct began."""
-    mark = error.problem_mark or error.context_mark
-    line = mark.line + 1 if mark is not None else 1
-    text = f"{line}: not valid YAML: {error.problem}"
-    if error.context_mark is not None and error.context_mark.line + 1 != line:
-        text += f" ({error.context} on line {error.context_mark.line + 1})"
-    return text
-
-
 def _read_file(path: Path) -> _FileSpec:
     """Parse and check one lexicon file; return its pieces ready for compiling."""
     check = _FileChecker(path)
     try:
         root = yaml.compose(path.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as error:
-        raise LexiconError(f"{path.name}:{_yaml_problem(error)}") from None
+        raise LexiconError(f"{path.name}:{yaml_problem(error)}") from None
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
         raise LexiconError(f"{path.name}:1: cannot read: {error}") from None
     if root is None:

@@ -1,5 +1,6 @@
 """The contract every channel fulfils, and the typed errors the outbox sender acts on."""
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -81,3 +82,31 @@ class Channel(Protocol):
     async def send(self, address: str, message: RenderedMessage) -> SentMessage:
         """Deliver one message or raise a DeliveryError subclass."""
         ...
+
+
+def split_text(
+    text: str,
+    limit: int,
+    *,
+    length: Callable[[str], int] = len,
+    fit: Callable[[str, int], int] | None = None,
+) -> list[str]:
+    """Split at paragraph, line or word boundaries so each part's `length` stays within `limit`.
+
+    `fit(text, limit)` gives the longest prefix (in characters) that fits, for channels that
+    count length in other units (Telegram counts UTF-16 code units).
+    """
+    parts: list[str] = []
+    rest = text
+    while length(rest) > limit:
+        cut = fit(rest, limit) if fit else limit
+        for separator in ("\n\n", "\n", " "):
+            at = rest.rfind(separator, 0, cut)
+            if at > cut // 2:
+                cut = at
+                break
+        parts.append(rest[:cut].rstrip())
+        rest = rest[cut:].lstrip()
+    if rest or not parts:
+        parts.append(rest)
+    return parts

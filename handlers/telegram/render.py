@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from handlers.base import RenderedMessage
+from handlers.base import split_text as split_parts  # this module's split_text counts UTF-16
 
 log = logging.getLogger(__name__)
 
@@ -28,20 +29,7 @@ def utf16_len(text: str) -> int:
 
 def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
     """Split at paragraph, line or word boundaries so each part stays within `limit`."""
-    parts: list[str] = []
-    rest = text
-    while utf16_len(rest) > limit:
-        cut = _fit(rest, limit)
-        for separator in ("\n\n", "\n", " "):
-            at = rest.rfind(separator, 0, cut)
-            if at > cut // 2:
-                cut = at
-                break
-        parts.append(rest[:cut].rstrip())
-        rest = rest[cut:].lstrip()
-    if rest or not parts:
-        parts.append(rest)
-    return parts
+    return split_parts(text, limit, length=utf16_len, fit=_fit)
 
 
 def _fit(text: str, limit: int) -> int:

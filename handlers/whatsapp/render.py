@@ -1,6 +1,6 @@
 """Lay a rendered message out for WhatsApp: buttons as numbered lines, long text in parts."""
 
-from handlers.base import RenderedMessage
+from handlers.base import RenderedMessage, split_text
 from i18n import N_, translate
 
 MAX_BODY = 1600  # Twilio's limit for one WhatsApp message body
@@ -39,17 +39,4 @@ def compose(message: RenderedMessage, *, media_notice: bool = False) -> str:
 
 
 def split_body(text: str, limit: int = MAX_BODY) -> list[str]:
-    parts: list[str] = []
-    rest = text
-    while len(rest) > limit:
-        cut = limit
-        for separator in ("\n\n", "\n", " "):
-            at = rest.rfind(separator, 0, limit)
-            if at > limit // 2:
-                cut = at
-                break
-        parts.append(rest[:cut].rstrip())
-        rest = rest[cut:].lstrip()
-    if rest or not parts:
-        parts.append(rest)
-    return parts
+    return split_text(text, limit)
