@@ -8,6 +8,7 @@ import sys
 import typer
 import uvicorn
 
+from bot import cli_campaign, cli_coordinator, cli_moderation, cli_safety
 from bot.settings import Settings, SettingsError, load_settings
 
 app = typer.Typer(help="Peerline: anonymous peer support for migrant and refugee women.",
@@ -169,17 +170,9 @@ def keygen() -> None:
     typer.echo(new_secret_key())
 
 
-def _register_optional(module_name: str) -> None:
-    """Commands that come with later parts of the service register themselves here."""
-    import importlib
-
-    with contextlib.suppress(ModuleNotFoundError):
-        importlib.import_module(module_name).register(app)
-
-
-for _module in ("bot.cli_safety", "bot.cli_coordinator", "bot.cli_moderation",
-                "bot.cli_campaign"):  # fmt: skip
-    _register_optional(_module)
+# Each part of the service brings its own commands (the supporter group before its additions).
+for _commands in (cli_safety, cli_coordinator, cli_moderation, cli_campaign):
+    _commands.register(app)
 
 
 def main() -> None:
