@@ -22,7 +22,7 @@ test: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/ruff format --check --quiet . || echo "(formatting differs; run .venv/bin/ruff format)"
+	$(BIN)/ruff format --check .
 
 migrate: $(STAMP)
 	$(BIN)/peerline migrate

@@ -37,9 +37,7 @@ class Peerline:
         self.channels: dict[str, Channel] = {}
         if self.console is not None:
             self.channels[self.console.name] = self.console
-        self.router = Router(
-            self.session_factory, self.vault, build_routes(), settings, self.clock
-        )
+        self.router = Router(self.session_factory, self.vault, build_routes(), settings, self.clock)
         self.limiter = RateLimiter(
             {
                 "telegram": RatePolicy(

@@ -80,7 +80,7 @@ def mask_contacts(text: str) -> Masked:
 
     def _phone(match: re.Match[str]) -> str:
         found = match.group()
-        stripped = found.rstrip(" .-)\u00A0")
+        stripped = found.rstrip(" .-)\u00a0")
         if not _looks_like_phone(stripped):
             return found
         kinds.append("phone")

@@ -163,8 +163,7 @@ async def eligible_supporters(ctx: FlowContext, request: HelpRequest) -> list[Ca
     ).all()
     rows = [(p, prof) for p, prof in rows if _fits_request(prof, request)]
     rows = [
-        (p, prof) for p, prof in rows
-        if is_within_hours(prof.weekly_hours, prof.timezone, ctx.now)
+        (p, prof) for p, prof in rows if is_within_hours(prof.weekly_hours, prof.timezone, ctx.now)
     ]
     if not rows:
         return []
@@ -302,14 +301,18 @@ async def withdraw_offers(
 ) -> None:
     """Withdraw every pending offer of a request (but `keep`) and tell the supporters why."""
     offers = (
-        await ctx.session.execute(
-            select(Offer).where(
-                Offer.request_id == request.id,
-                Offer.status == OfferStatus.PENDING,
-                Offer.id != (keep or -1),
+        (
+            await ctx.session.execute(
+                select(Offer).where(
+                    Offer.request_id == request.id,
+                    Offer.status == OfferStatus.PENDING,
+                    Offer.id != (keep or -1),
+                )
             )
         )
-    ).scalars().all()
+        .scalars()
+        .all()
+    )
     for offer in offers:
         offer.status = OfferStatus.WITHDRAWN
         supporter = await ctx.session.get(Participant, offer.supporter_id)
@@ -433,14 +436,19 @@ async def offer_waiting_requests(ctx: FlowContext, supporter: Participant) -> in
     if free <= 0:
         return 0
     requests = (
-        await ctx.session.execute(
-            select(HelpRequest)
-            .where(
-                HelpRequest.status == RequestStatus.WAITING, HelpRequest.seeker_id != supporter.id
+        (
+            await ctx.session.execute(
+                select(HelpRequest)
+                .where(
+                    HelpRequest.status == RequestStatus.WAITING,
+                    HelpRequest.seeker_id != supporter.id,
+                )
+                .order_by(HelpRequest.urgent.desc(), HelpRequest.created_at, HelpRequest.id)
             )
-            .order_by(HelpRequest.urgent.desc(), HelpRequest.created_at, HelpRequest.id)
         )
-    ).scalars().all()
+        .scalars()
+        .all()
+    )
     offered = 0
     for request in requests:
         if offered >= free:
@@ -632,8 +640,10 @@ async def request_unmatched(ctx: FlowContext, request_id: int) -> None:
     )
     seeker = await ctx.session.get(Participant, request.seeker_id)
     if seeker is not None:
-        text_id = "match.still_looking" if await anyone_on_duty(ctx, request.language) else (
-            "match.still_looking_night"
+        text_id = (
+            "match.still_looking"
+            if await anyone_on_duty(ctx, request.language)
+            else ("match.still_looking_night")
         )
         message = OutboundMessage(text_id, {}, tuple(waiting_buttons(request)))
         await send_with_choices(ctx, seeker, message)

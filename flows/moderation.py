@@ -129,13 +129,17 @@ async def suspend(ctx: FlowContext, target: Participant, actor: str) -> bool:
 async def _withdraw_her_offers(ctx: FlowContext, target: Participant) -> None:
     """Her open offers are withdrawn and each request goes on to other supporters at once."""
     request_ids = (
-        await ctx.session.execute(
-            update(Offer)
-            .where(Offer.supporter_id == target.id, Offer.status == OfferStatus.PENDING)
-            .values(status=OfferStatus.WITHDRAWN)
-            .returning(Offer.request_id)
+        (
+            await ctx.session.execute(
+                update(Offer)
+                .where(Offer.supporter_id == target.id, Offer.status == OfferStatus.PENDING)
+                .values(status=OfferStatus.WITHDRAWN)
+                .returning(Offer.request_id)
+            )
         )
-    ).scalars().all()
+        .scalars()
+        .all()
+    )
     for request_id in sorted(set(request_ids)):
         request = await ctx.session.get(HelpRequest, request_id)
         if request is not None:

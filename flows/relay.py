@@ -142,8 +142,10 @@ async def start_conversation(
         OutboundMessage(
             "relay.intro_seeker",
             {"alias": supporter.alias, "language": language, "topic": topic},
-            (Button("relay.button_other_supporter", f"relay:handover:{match.id}"),
-             Button("relay.button_end", f"relay:end:{match.id}")),  # fmt: skip
+            (
+                Button("relay.button_other_supporter", f"relay:handover:{match.id}"),
+                Button("relay.button_end", f"relay:end:{match.id}"),
+            ),  # fmt: skip
         ),
     )
     params: dict[str, Any] = {"alias": seeker.alias, "language": language, "topic": topic}
@@ -225,8 +227,9 @@ async def deliver(
     if media is None:
         ctx.send(
             recipient,
-            OutboundMessage("relay.text", {"alias": sender.alias, "text": text, **threading},
-                            kind="relay"),  # fmt: skip
+            OutboundMessage(
+                "relay.text", {"alias": sender.alias, "text": text, **threading}, kind="relay"
+            ),  # fmt: skip
             **extra,
         )
     elif same_telegram and source and not (masked and masked.changed or item.get("hidden_links")):
@@ -242,8 +245,12 @@ async def deliver(
         # (the recipient's channel fetches and re-uploads it, or says it cannot be shown).
         ctx.send(
             recipient,
-            OutboundMessage("relay.media_caption", {"alias": sender.alias, "caption": text},
-                            media=MediaRef(**media), kind="relay"),  # fmt: skip
+            OutboundMessage(
+                "relay.media_caption",
+                {"alias": sender.alias, "caption": text},
+                media=MediaRef(**media),
+                kind="relay",
+            ),  # fmt: skip
             **extra,
         )
     else:
@@ -509,8 +516,11 @@ class RelayFlow:
             return
         # Never guess which conversation to end.
         buttons = [
-            Button("relay.end_which_button", f"relay:end:{m.id}",
-                   {"alias": (await _other(ctx, m, me)).alias})  # fmt: skip
+            Button(
+                "relay.end_which_button",
+                f"relay:end:{m.id}",
+                {"alias": (await _other(ctx, m, me)).alias},
+            )  # fmt: skip
             for m in matches
         ]
         ctx.reply("relay.end_which", buttons=buttons)
@@ -529,7 +539,6 @@ class RelayFlow:
             .values(status=RequestStatus.CANCELLED, ended_at=ctx.now, note=None)
         )
         if done.rowcount == 1:
-
             await withdraw_offers(ctx, request, "match.offer_withdrawn")
         ctx.reply("relay.request_cancelled")
         await go_home(ctx)
@@ -550,8 +559,11 @@ class RelayFlow:
             match = await self._route(ctx, None, matches)
             if match is None:
                 buttons = [
-                    Button("relay.handover_which_button", f"relay:handover:{m.id}",
-                           {"alias": (await _other(ctx, m, me)).alias})  # fmt: skip
+                    Button(
+                        "relay.handover_which_button",
+                        f"relay:handover:{m.id}",
+                        {"alias": (await _other(ctx, m, me)).alias},
+                    )  # fmt: skip
                     for m in matches
                 ]
                 return ctx.reply("relay.handover_which", buttons=buttons)
@@ -601,8 +613,9 @@ class RelayFlow:
     async def _show_selector(self, ctx: FlowContext, matches: list[Match], text_id: str) -> None:
         me = ctx.participant
         buttons = [
-            Button("relay.switch_button", f"switch:{m.id}",
-                   {"alias": (await _other(ctx, m, me)).alias})  # fmt: skip
+            Button(
+                "relay.switch_button", f"switch:{m.id}", {"alias": (await _other(ctx, m, me)).alias}
+            )  # fmt: skip
             for m in matches
         ]
         ctx.reply(text_id, buttons=buttons)
@@ -846,4 +859,3 @@ async def idle_close(ctx: FlowContext, match_id: int, asked_at: datetime) -> Non
         ctx.schedule("idle_check", match.last_activity_at + check_after, match.id)
         return
     await end_match(ctx, match, by=None, reason="idle")
-

@@ -23,8 +23,10 @@ async def rows_referring_to(service, person_id: int, address_hash: str) -> list[
                 points_at_people = any(
                     key.column.table is participants for key in column.foreign_keys
                 )
-                if points_at_people or column.name == "target_id" or (
-                    table is participants and column.name == "id"
+                if (
+                    points_at_people
+                    or column.name == "target_id"
+                    or (table is participants and column.name == "id")
                 ):
                     query = select(table).where(column == person_id)
                     if (await session.execute(query)).first() is not None:

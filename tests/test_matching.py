@@ -265,8 +265,9 @@ async def test_twenty_concurrent_accepts_make_exactly_one_match(postgres_url):
         assert len(set(choices)) == 20
 
         events = [
-            InboundEvent("telegram", p.address, EventKind.CHOICE, message_id=f"acc{i}",
-                         choice=choice)  # fmt: skip
+            InboundEvent(
+                "telegram", p.address, EventKind.CHOICE, message_id=f"acc{i}", choice=choice
+            )  # fmt: skip
             for i, (p, choice) in enumerate(zip(people, choices, strict=True))
         ]
         outcomes = await asyncio.gather(*(service.router.handle(e) for e in events))

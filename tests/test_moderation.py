@@ -48,7 +48,9 @@ async def test_a_report_pauses_the_conversation_and_the_coordinator_sees_only_ch
 
         report = await one(service, Report)
         assert (report.reason, report.excerpt, report.status) == (
-            "contact", "give me your phone number", "open"
+            "contact",
+            "give me your phone number",
+            "open",
         )
         assert (await one(service, Match)).status == MatchStatus.PAUSED
         [alert] = [t for t in coordinator.texts if "New report" in t]

@@ -142,7 +142,8 @@ async def test_typed_words_in_the_referral_get_the_question_again_not_silence(da
         await her.tap("menu:help_now")
         await her.text("I don't know")
         assert her.texts[-2:] == [
-            translate("en", "referral.use_buttons"), translate("en", "referral.ask_danger")
+            translate("en", "referral.use_buttons"),
+            translate("en", "referral.ask_danger"),
         ]
         async with service.session_factory() as session:
             assert (await session.execute(select(HelpRequest))).first() is None

@@ -73,9 +73,7 @@ async def test_a_paused_conversation_is_not_checked_for_quiet_every_minute(datab
 
         async with service.session_factory() as session:
             checks = (
-                await session.execute(
-                    select(func.count()).where(ScheduledJob.kind == "idle_check")
-                )
+                await session.execute(select(func.count()).where(ScheduledJob.kind == "idle_check"))
             ).scalar_one()
         assert checks <= 3
 
