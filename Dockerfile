@@ -1,14 +1,14 @@
 # Slim runtime image: no compilers, a non-root user, a health check on /healthz.
 FROM python:3.11-slim AS build
 WORKDIR /src
-COPY pyproject.toml README.md alembic.ini babel.cfg ./
+COPY pyproject.toml constraints.txt README.md alembic.ini babel.cfg ./
 COPY bot bot
 COPY handlers handlers
 COPY flows flows
 COPY models models
 COPY migrations migrations
 COPY i18n i18n
-RUN pip install --no-cache-dir --prefix=/install . \
+RUN pip install --no-cache-dir --prefix=/install -c constraints.txt . \
  && PYTHONPATH=/install/lib/python3.11/site-packages python -m babel.messages.frontend compile \
       --domain messages --directory i18n
 

@@ -6,10 +6,10 @@ STAMP   := $(VENV)/.installed
 
 .PHONY: run test lint migrate i18n i18n-extract i18n-update i18n-compile bench clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev]'
 	$(BIN)/pybabel compile --domain messages --directory i18n --statistics >/dev/null 2>&1 || true
 	touch $(STAMP)
 

@@ -16,7 +16,7 @@ from bot import migrate
 from bot.app import Peerline
 from bot.ratelimit import RateLimiter, RatePolicy
 from bot.settings import Settings
-from flows.campaigns import create_campaign, enqueue_campaign
+from flows.outreach.campaigns import create_campaign, enqueue_campaign
 from handlers.base import RenderedMessage, SentMessage
 from models import Participant
 

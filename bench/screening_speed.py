@@ -9,7 +9,7 @@ import sys
 import time
 from pathlib import Path
 
-from flows.screening import DEFAULT_LEXICON_DIR, load_lexicons
+from flows.safety.screening import DEFAULT_LEXICON_DIR, load_lexicons
 
 LABELLED = Path(__file__).resolve().parent.parent / "tests" / "data" / "danger_signals.jsonl"
 

@@ -71,7 +71,7 @@ class Peerline:
         if sender:
             self._tasks.append(asyncio.create_task(self.sender.run_forever(), name="outbox"))
         if scheduler:
-            from flows.retention import ensure_scheduled
+            from flows.safety.retention import ensure_scheduled
 
             await ensure_scheduled(self.session_factory, self.clock.now())
             self._scheduler = start_ticking(self.jobs, self.settings.scheduler_tick_seconds)
@@ -114,7 +114,7 @@ def _register_safety_jobs(jobs: JobRunner, settings: Settings) -> None:
     """The daily retention purge and the last step of an erasure."""
     import functools
 
-    from flows import erasure, retention
+    from flows.safety import erasure, retention
 
     jobs.register(retention.KIND, functools.partial(retention.purge, days=settings.retention_days))
     jobs.register(erasure.FINISH_JOB, erasure.finish_erasure)

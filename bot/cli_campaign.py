@@ -65,7 +65,7 @@ def create(
     file: Path = typer.Option(..., "--file", "-f", help="YAML: {en: ..., pl: ...}; en required."),
 ) -> None:
     """Store a campaign as a draft; nothing is sent until `campaign send ID`."""
-    from flows.campaigns import CampaignError, create_campaign, validate_texts
+    from flows.outreach.campaigns import CampaignError, create_campaign, validate_texts
 
     texts = _read_texts(file)
     try:
@@ -95,7 +95,7 @@ def create(
 @campaign_app.command("send")
 def send(campaign_id: int = typer.Argument(..., help="The campaign's number.")) -> None:
     """Queue the campaign to everyone who agreed to news; safe to run again after a crash."""
-    from flows.campaigns import (
+    from flows.outreach.campaigns import (
         CampaignError,
         audience_left,
         broadcast_rates,
@@ -135,7 +135,7 @@ def send(campaign_id: int = typer.Argument(..., help="The campaign's number.")) 
 @campaign_app.command("status")
 def status(campaign_id: int = typer.Argument(..., help="The campaign's number.")) -> None:
     """How its messages stand: queued, sent, failed, dropped (counts only)."""
-    from flows.campaigns import campaign_counts
+    from flows.outreach.campaigns import campaign_counts
     from models import Campaign
 
     async def work(session: Any, _: Any) -> tuple[Any, dict[str, int]]:

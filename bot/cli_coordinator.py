@@ -44,7 +44,7 @@ def invite_create(
     role: str = typer.Option("supporter", help="supporter or coordinator."),
 ) -> None:
     """Print a new one-time invitation; the code is shown once and stored only as a hash."""
-    from flows.onboarding import create_invite, invite_link
+    from flows.supporters.onboarding import create_invite, invite_link
 
     if role not in (Role.SUPPORTER, Role.COORDINATOR):
         typer.echo("error: --role must be supporter or coordinator", err=True)
@@ -101,7 +101,7 @@ def supporter_approve(
     alias: str = typer.Argument(..., help="Her alias, as in `supporter list`."),
 ) -> None:
     """Approve a supporter; she is told by the running service."""
-    from flows.onboarding import Approval, approve_supporter, find_supporter
+    from flows.supporters.onboarding import Approval, approve_supporter, find_supporter
 
     async def work(session: Any, _: Any) -> Any:
         supporter = await find_supporter(session, alias)

@@ -16,9 +16,9 @@ def _act(alias: str, action: str) -> str:
     """Run one moderation action on the participant called `alias`; returns the outcome."""
     from bot.cli import _settings
     from bot.clock import SystemClock
-    from flows import moderation
     from flows.context import FlowContext
     from flows.registry import build_routes
+    from flows.safety import moderation
     from models import FlowState, ParticipantStatus
     from models.db import make_engine, make_session_factory
 

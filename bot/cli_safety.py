@@ -14,8 +14,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from flows.directory import KINDS, check_directory, load_directory
-from flows.screening import LexiconError, Lexicons, load_lexicons
+from flows.safety.directory import KINDS, check_directory, load_directory
+from flows.safety.screening import LexiconError, Lexicons, load_lexicons
 
 
 def register(app: typer.Typer) -> None:

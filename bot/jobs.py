@@ -11,8 +11,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from flows import matching, relay
 from flows.context import FlowContext
+from flows.conversation import matching, relay
 from models import FlowState, HelpRequest, Match, Offer, Participant, ScheduledJob
 
 JobWork = Callable[[FlowContext, ScheduledJob], Awaitable[None]]

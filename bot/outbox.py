@@ -11,12 +11,13 @@ from typing import Any
 from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot import metrics
 from bot.clock import SystemClock
 from bot.privacy import AddressVault
 from bot.ratelimit import RateLimiter
-from flows.events import Button, MediaRef
+from flows import metrics
+from flows.events import NOTICE_KIND, Button, MediaRef
 from handlers.base import (
+    WAITING_FOR_WINDOW,
     Channel,
     DeliveryError,
     OutsideWindow,
@@ -32,10 +33,6 @@ from models import OutboxMessage, OutboxStatus, Participant, ParticipantStatus, 
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 8
-# The error noted on a row that waits for her to write again (WhatsApp's 24-hour window).
-WAITING_FOR_WINDOW = "waiting for her window"
-# Rows of this kind still reach a banned person (her one neutral line) or an erased one (her last).
-NOTICE_KIND = "notice"
 # A send whose slot is this close is waited for; a later one goes back to the queue.
 MAX_INLINE_WAIT = 1.0
 # Words waiting for her window are kept this long at most: she may never write again.

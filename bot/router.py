@@ -1,7 +1,6 @@
 """Hands each inbound event to the flow its sender is in, in one transaction with its replies."""
 
 import logging
-import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -15,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.clock import SystemClock
 from bot.outbox import unreachable_job
 from bot.privacy import AddressVault
+from flows.aliases import new_alias
 from flows.context import FlowContext, outbox_row
 from flows.events import TEXT_ONLY_CHANNELS, Button, EventKind, InboundEvent, OutboundMessage
 from flows.registry import Routes
@@ -23,21 +23,12 @@ from models import FlowState, OutboxMessage, Participant, ParticipantStatus, Pro
 
 log = logging.getLogger(__name__)
 
-ALIAS_NAMES = (
-    "Jasmine", "Olive", "Linden", "Willow", "Iris", "Poppy", "Clover", "Laurel", "Sage", "Maple",
-    "Rowan", "Hazel", "Juniper", "Aster", "Violet", "Lotus", "Myrtle", "Saffron", "Cedar", "Fern",
-)  # fmt: skip
-
 
 class Outcome(StrEnum):
     HANDLED = "handled"
     DUPLICATE = "duplicate"
     IGNORED = "ignored"
     FAILED = "failed"
-
-
-def new_alias() -> str:
-    return f"{secrets.choice(ALIAS_NAMES)} {secrets.randbelow(90) + 10}"
 
 
 @dataclass

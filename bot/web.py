@@ -13,32 +13,13 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from bot import metrics
 from bot.app import Peerline
+from flows import metrics
 from flows.events import EventKind, InboundEvent
 from handlers import console
+from handlers.http import DEFAULT_MAX_BODY
 
 MAX_CONSOLE_TEXT = 4096
-DEFAULT_MAX_BODY = 1_000_000
-
-
-class BodyTooLarge(HTTPException):
-    def __init__(self) -> None:
-        super().__init__(413, "request body too large")
-
-
-async def read_body(request: Request, limit: int = DEFAULT_MAX_BODY) -> bytes:
-    """The request body, refusing with 413 as soon as it grows past `limit`."""
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise BodyTooLarge()
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise BodyTooLarge()
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 class BodyLimit:

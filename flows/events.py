@@ -6,6 +6,8 @@ from typing import Any
 
 # Channels that draw no buttons: a typed "2" or the button's words stand for the second choice.
 TEXT_ONLY_CHANNELS = frozenset({"console", "whatsapp"})
+# Rows of this kind still reach a banned person (her one neutral line) or an erased one (her last).
+NOTICE_KIND = "notice"
 
 
 class EventKind(StrEnum):

@@ -8,20 +8,20 @@ first (bans, flood control, danger screening).
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
-from flows.campaigns import NewsFlow
 from flows.context import Flow, FlowContext
-from flows.coordination import CoordinationFlow
-from flows.erasure import ErasureFlow
+from flows.conversation.feedback import FeedbackFlow
+from flows.conversation.intake import IntakeFlow
+from flows.conversation.matching import MatchingFlow
+from flows.conversation.relay import RelayFlow
 from flows.events import InboundEvent
-from flows.feedback import FeedbackFlow
-from flows.intake import IntakeFlow
-from flows.matching import MatchingFlow
-from flows.moderation import ModerationFlow
-from flows.onboarding import OnboardingFlow
-from flows.quick_exit import QuickExitFlow
-from flows.referral import ReferralFlow
-from flows.relay import RelayFlow
-from flows.safety_guard import GUARDS as SAFETY_GUARDS
+from flows.outreach.campaigns import NewsFlow
+from flows.safety.erasure import ErasureFlow
+from flows.safety.guard import GUARDS as SAFETY_GUARDS
+from flows.safety.moderation import ModerationFlow
+from flows.safety.quick_exit import QuickExitFlow
+from flows.safety.referral import ReferralFlow
+from flows.supporters.coordination import CoordinationFlow
+from flows.supporters.onboarding import OnboardingFlow
 
 # A guard returns True when it has dealt with the event and no flow should see it.
 Guard = Callable[[FlowContext, InboundEvent], Awaitable[bool]]

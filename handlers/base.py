@@ -6,6 +6,9 @@ from typing import Protocol
 
 from flows.events import MediaRef
 
+# The error noted on a row that waits for her to write again (WhatsApp's 24-hour window).
+WAITING_FOR_WINDOW = "waiting for her window"
+
 
 @dataclass(frozen=True)
 class RenderedButton:

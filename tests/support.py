@@ -331,7 +331,7 @@ class World:
                            note: str | None = None, urgent: bool = False) -> int:  # fmt: skip
         """What intake does at its end: open her request through the matching seam."""
         from flows.context import FlowContext
-        from flows.matching import open_request
+        from flows.conversation.matching import open_request
         from models import FlowState
 
         service = self.service

@@ -10,15 +10,15 @@ from typer.testing import CliRunner
 from bot import migrate
 from bot.cli import app
 from bot.outbox import OutboxSender
-from flows.campaigns import (
+from flows.context import outbox_row
+from flows.events import OutboundMessage
+from flows.outreach.campaigns import (
     CampaignError,
     broadcast_rates,
     campaign_counts,
     create_campaign,
     enqueue_campaign,
 )
-from flows.context import outbox_row
-from flows.events import OutboundMessage
 from handlers.base import PermanentFailure
 from models import (
     AuditEntry,

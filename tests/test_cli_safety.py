@@ -10,7 +10,7 @@ import typer
 from typer.testing import CliRunner
 
 from bot.cli_safety import register
-from flows.screening import screen
+from flows.safety.screening import screen
 
 LABELLED = Path(__file__).parent / "data" / "danger_signals.jsonl"
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from flows.directory import (
+from flows.safety.directory import (
     DEFAULT_DIRECTORY_DIR,
     DESCRIPTION_LANGUAGES,
     KINDS,

@@ -13,7 +13,7 @@ import pytest
 import pytest_asyncio
 from sqlalchemy import func, select
 
-from bot import metrics
+from flows import metrics
 from handlers.telegram.channel import SECRET_HEADER, WEBHOOK_PATH
 from handlers.whatsapp.webhooks import INBOUND_PATH, STATUS_PATH
 from models import OutboxMessage

@@ -7,8 +7,8 @@ from pathlib import Path
 from babel.messages.pofile import read_po
 from sqlalchemy import select
 
+from flows.conversation.intake import TOPICS
 from flows.events import EventKind, MediaRef
-from flows.intake import TOPICS
 from i18n import CATALOG_DIR, LANGUAGE_NAMES, LANGUAGES
 from models import FlowState, HelpRequest, OutboxMessage, RequestStatus
 from tests.support import ChatUser, running_service
@@ -371,8 +371,7 @@ async def test_start_after_a_finished_conversation_is_a_clean_start_at_the_menu(
 
 def test_every_text_of_intake_onboarding_and_coordination_exists_in_all_six_languages():
     root = Path(__file__).resolve().parent.parent / "flows"
-    modules = ("intake", "onboarding", "coordination")
-    source = "".join((root / f"{module}.py").read_text() for module in modules)
+    source = "".join(path.read_text() for path in sorted(root.rglob("*.py")))
     ids = set(re.findall(r'"((?:intake|onboard|coord|menu)\.[a-z_]+)"', source))
     ids |= {f"topic.{t}" for t in TOPICS} | {"onboard.ask_topics", "onboard.ask_excluded"}
     ids |= {"coord.role_supporter", "coord.role_coordinator"}

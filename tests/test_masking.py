@@ -2,7 +2,7 @@
 
 import pytest
 
-from flows.masking import MASK, mask_contacts
+from flows.conversation.masking import MASK, mask_contacts
 
 HIDDEN = [
     ("call me +48 600 123 456 tonight", "phone"),

@@ -4,7 +4,7 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from flows.retention import KIND, ensure_scheduled
+from flows.safety.retention import KIND, ensure_scheduled
 from models import (
     DailyCount,
     HelpRequest,

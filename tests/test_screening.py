@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from flows.screening import (
+from flows.safety.screening import (
     DEFAULT_LEXICON_DIR,
     LexiconError,
     Screening,

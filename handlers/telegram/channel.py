@@ -21,8 +21,9 @@ from telegram import Update
 from telegram.error import TelegramError
 from telegram.ext import Application, ApplicationBuilder
 
-from bot import metrics
+from flows import metrics
 from handlers.base import RenderedMessage, SentMessage
+from handlers.http import read_body
 from handlers.telegram import commands
 from handlers.telegram.hosting import MediaLinks
 from handlers.telegram.intake import UpdateQueue
@@ -186,7 +187,6 @@ class TelegramChannel:
         return routes
 
     async def webhook(self, request: Request) -> Response:
-        from bot.web import read_body
 
         given = request.headers.get(SECRET_HEADER, "").encode()
         if not hmac.compare_digest(given, self.secret.encode()):

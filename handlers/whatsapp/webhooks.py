@@ -14,8 +14,9 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from twilio.request_validator import RequestValidator
 
-from bot import metrics
+from flows import metrics
 from flows.events import EventKind
+from handlers.http import read_body
 from handlers.whatsapp.parse import (
     NAME,
     STATUS_RANK,
@@ -52,7 +53,6 @@ class SignedForms:
         return f"{self.public_url}{request.url.path}{query}"
 
     async def read(self, request: Request) -> ImmutableMultiDict | Response:
-        from bot.web import read_body
 
         signature = request.headers.get("x-twilio-signature")
         if not signature:

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.outbox import WAITING_FOR_WINDOW
+from handlers.base import WAITING_FOR_WINDOW
 from models import OutboxMessage, OutboxStatus
 
 # A few minutes' margin: a message queued at 23:59 may reach Twilio after the window closed.

@@ -33,7 +33,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, or_, select, update
 
-from bot import metrics
+from flows import metrics
 from flows.context import FlowContext
 from flows.events import TEXT_ONLY_CHANNELS, Button, EventKind, InboundEvent, OutboundMessage, msgid
 from flows.weekly_hours import is_within_hours
@@ -559,7 +559,9 @@ async def accept(ctx: FlowContext, offer_id: int) -> Match | None:
     await withdraw_offers(ctx, request, "match.offer_taken", keep=offer.id)
     profile.last_matched_at = ctx.now
     metrics.match_wait.observe(max(0.0, (ctx.now - request.created_at).total_seconds()))
-    from flows.relay import start_conversation  # relay builds on matching, not the reverse
+    from flows.conversation.relay import (
+        start_conversation,  # relay builds on matching, not the reverse
+    )
 
     await start_conversation(ctx, match, request, seeker_state)
     return match

@@ -23,6 +23,7 @@ from sqlalchemy import String, and_, cast, exists, func, literal, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from flows.audit import audit
 from flows.context import FlowContext
 from flows.events import Button, EventKind, InboundEvent, OutboundMessage
 from i18n import LANGUAGES, N_, normalise_language
@@ -99,9 +100,14 @@ async def create_campaign(
     campaign = Campaign(name=name, texts=validate_texts(texts), created_at=now)
     session.add(campaign)
     await session.flush()
-    session.add(AuditEntry(at=now, actor=actor, action="campaign.create",
-                           target=f"campaign:{campaign.id}",
-                           details={"languages": sorted(campaign.texts)}))  # fmt: skip
+    audit(
+        session,
+        now,
+        actor,
+        "campaign.create",
+        f"campaign:{campaign.id}",
+        languages=sorted(campaign.texts),
+    )
     return campaign
 
 

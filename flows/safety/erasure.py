@@ -32,7 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from flows.context import FlowContext
 from flows.events import Button, EventKind, InboundEvent
-from flows.safety_guard import live_matches, queue_notice
+from flows.safety.guard import live_matches, queue_notice
 from models import (
     Base,
     HelpRequest,
@@ -119,8 +119,8 @@ def _snapshot(ctx: FlowContext) -> dict[str, Any]:
 
 async def erase(ctx: FlowContext) -> None:
     """Erase her in this transaction and queue her last message through a tombstone."""
-    from flows.matching import make_offers
-    from flows.moderation import end_conversation
+    from flows.conversation.matching import make_offers
+    from flows.safety.moderation import end_conversation
 
     me = ctx.participant
     for match in await live_matches(ctx, me):

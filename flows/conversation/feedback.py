@@ -20,9 +20,10 @@ stateDiagram-v2
 from sqlalchemy import select
 
 from flows.alerts import alert_coordinators
+from flows.commands import unknown_command
 from flows.context import FlowContext
+from flows.conversation.masking import mask_contacts
 from flows.events import Button, EventKind, InboundEvent
-from flows.masking import mask_contacts
 from models import Feedback, Match
 
 NAME = "feedback"
@@ -39,7 +40,7 @@ async def _existing(ctx: FlowContext, match_id: int, side: str) -> Feedback | No
 
 
 async def _home(ctx: FlowContext) -> None:
-    from flows.relay import go_home
+    from flows.conversation.relay import go_home
 
     await go_home(ctx)
 
@@ -51,8 +52,6 @@ class FeedbackFlow:
         if event.kind == EventKind.CHOICE and event.choice:
             return await self._choice(ctx, event.choice)
         if event.kind == EventKind.COMMAND:
-            from flows.intake import unknown_command
-
             return await unknown_command(ctx)
         if ctx.state.step == "words" and event.kind == EventKind.TEXT:
             return await self._words(ctx, event.text)

@@ -14,6 +14,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from models import (
+    Feedback,
     HelpRequest,
     Match,
     OutboxMessage,
@@ -109,10 +110,6 @@ async def purge_once(session: AsyncSession, now: datetime, *, days: int) -> dict
 
 async def _purge_feedback(session: AsyncSession, cutoff: datetime) -> None:
     """Feedback rows whose conversation is gone and that are old enough become counts only."""
-    try:
-        from models.relay import Feedback
-    except ImportError:
-        return
     rows = (
         (
             await session.execute(

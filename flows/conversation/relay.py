@@ -36,10 +36,11 @@ from typing import Any
 
 from sqlalchemy import select, update
 
+from flows.aliases import new_alias
+from flows.commands import unknown_command
 from flows.context import FlowContext
-from flows.events import Button, EventKind, InboundEvent, MediaRef, OutboundMessage, msgid
-from flows.masking import mask_contacts
-from flows.matching import (
+from flows.conversation.masking import mask_contacts
+from flows.conversation.matching import (
     OPEN_MATCH,
     create_request,
     language_param,
@@ -51,6 +52,7 @@ from flows.matching import (
     waiting_request_of,
     withdraw_offers,
 )
+from flows.events import Button, EventKind, InboundEvent, MediaRef, OutboundMessage, msgid
 from models import (
     FlowState,
     HelpRequest,
@@ -180,8 +182,6 @@ async def _distinct_alias(
 ) -> None:
     """Aliases are drawn at random: two women a supporter talks to must never share one, or
     her words could go to the wrong woman. The newcomer gets a fresh one."""
-    from bot.router import new_alias
-
     taken = {
         (await _other(ctx, m, supporter)).alias
         for m in await supporter_matches(ctx, supporter.id)
@@ -456,11 +456,6 @@ class RelayFlow:
                 return await self._switch_menu(ctx)
             case "handover":
                 return await self._handover(ctx, None)
-        try:
-            from flows.intake import unknown_command
-        except ImportError:
-            ctx.reply("relay.unknown_command")
-            return
         await unknown_command(ctx)
 
     async def _choice(self, ctx: FlowContext, choice: str) -> None:

@@ -24,12 +24,13 @@ from typing import Any
 from sqlalchemy import func, select, update
 
 from flows.alerts import alert_coordinators
+from flows.audit import audit
+from flows.commands import unknown_command
 from flows.context import FlowContext
+from flows.conversation.matching import make_offers
 from flows.events import Button, EventKind, InboundEvent, OutboundMessage, msgid
-from flows.matching import make_offers
-from flows.safety_guard import live_matches, other_side, queue_notice
+from flows.safety.guard import live_matches, other_side, queue_notice
 from models import (
-    AuditEntry,
     GuardMark,
     HelpRequest,
     Match,
@@ -61,17 +62,12 @@ class Step(StrEnum):
 # --- Actions shared with the command line --------------------------------------------------------
 
 
-def audit(ctx: FlowContext, actor: str, action: str, target: str, **details: Any) -> None:
-    ctx.session.add(AuditEntry(at=ctx.now, actor=actor, action=action, target=target,
-                               details=details))  # fmt: skip
-
-
 async def end_conversation(
     ctx: FlowContext, match: Match, *, by: Participant | None, reason: str
 ) -> None:
     """End a match through the relay's own ending (neutral notice to the other side)."""
     try:
-        from flows.relay import end_match
+        from flows.conversation.relay import end_match
     except ImportError:
         end_match = None
     if end_match is not None:
@@ -102,12 +98,12 @@ async def ban(ctx: FlowContext, target: Participant, actor: str) -> None:
     else:
         mark.ban_notice_at = ctx.now
     target.status = ParticipantStatus.BLOCKED
-    audit(ctx, actor, "ban", f"participant:{target.id}")
+    audit(ctx.session, ctx.now, actor, "ban", f"participant:{target.id}")
 
 
 async def unban(ctx: FlowContext, target: Participant, actor: str) -> None:
     target.status = ParticipantStatus.ACTIVE
-    audit(ctx, actor, "unban", f"participant:{target.id}")
+    audit(ctx.session, ctx.now, actor, "unban", f"participant:{target.id}")
 
 
 async def suspend(ctx: FlowContext, target: Participant, actor: str) -> bool:
@@ -122,7 +118,7 @@ async def suspend(ctx: FlowContext, target: Participant, actor: str) -> bool:
             await end_conversation(ctx, match, by=target, reason="banned")
     await _withdraw_her_offers(ctx, target)
     ctx.send(target, _message("mod.suspended_notice"))
-    audit(ctx, actor, "suspend", f"participant:{target.id}")
+    audit(ctx.session, ctx.now, actor, "suspend", f"participant:{target.id}")
     return True
 
 
@@ -380,7 +376,7 @@ class ModerationFlow:
                 return ctx.reply("mod.not_allowed")
             await ban(ctx, reported, actor)
         report.status, report.handled_at = "handled", ctx.now
-        audit(ctx, actor, f"report.{action}", f"report:{report.id}")
+        audit(ctx.session, ctx.now, actor, f"report.{action}", f"report:{report.id}")
         ctx.reply("mod.report_done", ref=f"#{report.id}", action=msgid(f"mod.action_{action}"))
 
 
@@ -398,10 +394,6 @@ async def _record_block(ctx: FlowContext, blocker_id: int, blocked_id: int | Non
 
 
 async def _unknown(ctx: FlowContext) -> None:
-    try:
-        from flows.intake import unknown_command
-    except ImportError:
-        return ctx.reply("report.unknown_command")
     await unknown_command(ctx)
 
 

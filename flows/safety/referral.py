@@ -26,6 +26,7 @@ from enum import StrEnum
 from typing import Any
 
 from flows.alerts import alert_coordinators
+from flows.commands import unknown_command
 from flows.context import FlowContext
 from flows.events import Button, EventKind, InboundEvent, OutboundMessage, msgid
 from i18n import translate
@@ -69,7 +70,7 @@ def kinds_for_signal(label: str) -> tuple[str, ...]:
 
 def _services(ctx: FlowContext, kinds: tuple[str, ...]) -> list[Any]:
     """Directory entries for these kinds in this order, each once."""
-    from flows.directory import load_directory
+    from flows.safety.directory import load_directory
 
     country = getattr(ctx.config, "help_country", "PL") or "PL"
     directory = load_directory()
@@ -225,7 +226,7 @@ class ReferralFlow:
     # Steps ---------------------------------------------------------------------------------------
 
     async def _immediate(self, ctx: FlowContext) -> None:
-        from flows.safety_guard import open_request, reference
+        from flows.safety.guard import open_request, reference
 
         already_alerted = bool(ctx.state.data.get("immediate"))  # a second tap of the same button
         ctx.remember(immediate=True)
@@ -248,7 +249,7 @@ class ReferralFlow:
         ctx.reply(f"referral.services_{kind}", services=services)
         ctx.reply("referral.tips", buttons=_after_buttons())
         if immediate and not ctx.state.data.get("kind_alerted"):
-            from flows.safety_guard import open_request, reference
+            from flows.safety.guard import open_request, reference
 
             ctx.remember(kind_alerted=True)
             request = await open_request(ctx, ctx.participant)
@@ -284,7 +285,7 @@ class ReferralFlow:
             await self._show(ctx, parts[1])
 
     async def _without_moving(self, ctx: FlowContext, parts: list[str]) -> None:
-        from flows.safety_guard import open_request, reference
+        from flows.safety.guard import open_request, reference
 
         kind = parts[1] if len(parts) == 2 and parts[0] == "kind" else "other"
         kind = kind if kind in HELP_KINDS else "other"
@@ -310,10 +311,6 @@ class ReferralFlow:
 
 
 async def _unknown_command(ctx: FlowContext) -> None:
-    try:
-        from flows.intake import unknown_command
-    except ImportError:
-        return ctx.reply("report.unknown_command")
     await unknown_command(ctx)
 
 

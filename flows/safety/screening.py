@@ -2,8 +2,9 @@
 
 Every message of a woman who may be living with violence passes through `screen` so the flow can
 offer help at once. The phrases live in YAML lexicons that coordinators extend
-(``flows/data/lexicons/<lang>.yaml``, schema in each file's header); this module only normalises
-text and applies them. It is pure and network-free, and never logs or keeps the user's text.
+(``flows/safety/data/lexicons/<lang>.yaml``, schema in each file's header); this module only
+normalises text and applies them. It is pure and network-free, and never logs or keeps the
+user's text.
 """
 
 from __future__ import annotations

@@ -13,7 +13,15 @@ from sqlalchemy import select
 
 from flows.alerts import alert_coordinators
 from flows.context import FlowContext, outbox_row
-from flows.events import TEXT_ONLY_CHANNELS, Button, EventKind, InboundEvent, OutboundMessage, msgid
+from flows.events import (
+    NOTICE_KIND,
+    TEXT_ONLY_CHANNELS,
+    Button,
+    EventKind,
+    InboundEvent,
+    OutboundMessage,
+    msgid,
+)
 from models import (
     GuardMark,
     HelpRequest,
@@ -30,7 +38,6 @@ from models import (
 log = logging.getLogger(__name__)
 
 ONCE_A_DAY = timedelta(days=1)
-NOTICE_KIND = "notice"  # bot.outbox lets this kind through to a banned or erased person
 OPEN_REQUEST = (RequestStatus.WAITING, RequestStatus.MATCHED)
 LIVE_MATCH = (MatchStatus.ACTIVE, MatchStatus.PAUSED)
 # The guidance note reaches the supporter just after the message that raised it, not before.
@@ -144,7 +151,7 @@ async def danger_guard(ctx: FlowContext, event: InboundEvent) -> bool:
     if ctx.participant.role != Role.SEEKER:
         return False
     try:
-        from flows.screening import screen
+        from flows.safety.screening import screen
 
         verdict = screen(event.text)
     except Exception:  # a broken lexicon must not stop her message from being handled
@@ -197,7 +204,7 @@ async def respond_to_danger(ctx: FlowContext, label: str) -> None:
 
 async def send_help_paths(ctx: FlowContext, label: str) -> None:
     """The emergency number and the lines for what she seems to be living, in her language."""
-    from flows.referral import kinds_for_signal, services_text
+    from flows.safety.referral import kinds_for_signal, services_text
 
     params = {"services": services_text(ctx, kinds_for_signal(label))}
     text_id = f"safety.help_paths_{label}"

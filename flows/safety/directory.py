@@ -1,7 +1,7 @@
 """Help directory: the lines a woman can call, per country, checked before anyone is sent there.
 
 A wrong or outdated number given to someone in danger is worse than none, so every file in
-``flows/data/directory/<country>.yaml`` is validated on load (fields, kinds, dates, all six
+``flows/safety/data/directory/<country>.yaml`` is validated on load (fields, kinds, dates, all six
 description languages) and problems are reported as ``file:line: problem``.
 """
 

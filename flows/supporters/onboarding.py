@@ -41,13 +41,15 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from flows.alerts import alert_coordinators
+from flows.audit import audit
+from flows.commands import unknown_command
 from flows.context import FlowContext, outbox_row
+from flows.conversation.intake import TOPICS, open_conversation
+from flows.conversation.matching import offer_waiting_requests
 from flows.events import Button, EventKind, InboundEvent, OutboundMessage, msgid
-from flows.intake import TOPICS, open_conversation, unknown_command
 from flows.weekly_hours import HoursError, parse_weekly_hours
 from i18n import LANGUAGE_NAMES, LANGUAGES, normalise_language
 from models import (
-    AuditEntry,
     FlowState,
     Participant,
     ParticipantStatus,
@@ -86,13 +88,6 @@ NEXT: dict[Step, Step] = {
     Step.HOURS: Step.TIMEZONE,
     Step.TIMEZONE: Step.WAITING,
 }
-
-
-def audit(
-    session: AsyncSession, now: datetime, actor: str, action: str, target: str, **details: Any
-) -> None:
-    """An audit line: who did what to which row; never a name, number or message."""
-    session.add(AuditEntry(at=now, actor=actor, action=action, target=target, details=details))
 
 
 # --- Invites -------------------------------------------------------------------------------------
@@ -331,10 +326,6 @@ class OnboardingFlow:
         audit(ctx.session, ctx.now, who, "duty.on" if on else "duty.off", who)
         ctx.reply("onboard.on_duty" if on else "onboard.off_duty")
         if on:
-            try:
-                from flows.matching import offer_waiting_requests
-            except ImportError:
-                return
             await offer_waiting_requests(ctx, me)
 
     # Steps -------------------------------------------------------------------------------------

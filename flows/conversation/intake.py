@@ -39,6 +39,7 @@ from typing import Any
 
 from sqlalchemy import or_, select, update
 
+from flows.commands import unknown_command
 from flows.context import FlowContext
 from flows.events import Button, EventKind, InboundEvent
 from i18n import LANGUAGE_NAMES, LANGUAGES, normalise_language
@@ -177,11 +178,6 @@ async def open_conversation(ctx: FlowContext) -> tuple[HelpRequest | None, Match
         )
     ).scalar_one_or_none()
     return request, match
-
-
-async def unknown_command(ctx: FlowContext) -> None:
-    """Any flow's answer to a command it does not know: kind, with the way to the menu."""
-    ctx.reply("intake.unknown_command")
 
 
 # --- The flow ------------------------------------------------------------------------------------
@@ -415,7 +411,7 @@ class IntakeFlow:
         topic = ctx.state.data.get("topic") or "other"
         urgent = bool(ctx.state.data.get("urgent"))
         try:
-            from flows.matching import open_request
+            from flows.conversation.matching import open_request
         except ImportError:
             # Matching is not part of this deployment yet: be honest instead of pretending.
             ctx.reply("intake.no_matching_yet")
@@ -502,7 +498,7 @@ def _typed_language(text: str) -> str | None:
 
 async def _end_match(ctx: FlowContext, match: Match) -> None:
     try:
-        from flows.relay import end_match
+        from flows.conversation.relay import end_match
     except ImportError:
         match.status, match.ended_at, match.ended_by = MatchStatus.ENDED, ctx.now, "seeker"
         return
@@ -516,7 +512,7 @@ async def _cancel_request(ctx: FlowContext, request: HelpRequest) -> None:
     request.note = None
     request.ended_at = request.ended_at or ctx.now
     try:
-        from flows.matching import withdraw_offers
+        from flows.conversation.matching import withdraw_offers
     except ImportError:
         await ctx.session.execute(
             update(Offer)

@@ -14,10 +14,10 @@ stateDiagram-v2
 ```
 """
 
+from flows.commands import unknown_command
 from flows.context import FlowContext
 from flows.events import Button, EventKind, InboundEvent
-from flows.intake import unknown_command
-from flows.onboarding import (
+from flows.supporters.onboarding import (
     Approval,
     approve_supporter,
     create_invite,
