@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from flows.supporters.onboarding import create_invite
+from flows.supporters.invites import create_invite
 from models import Feedback, Match, MatchStatus
 from tests.channel_support import running_edge
 from tests.fakes.telegram_api import FakeBotAPI, make_callback_update, make_message_update

@@ -6,7 +6,8 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import select, text
 
-from flows.supporters.onboarding import Approval, approve_supporter, create_invite, hash_code
+from flows.supporters.approval import Approval, approve_supporter
+from flows.supporters.invites import create_invite, hash_code
 from flows.weekly_hours import HoursError, is_within_hours, parse_weekly_hours
 from models import AuditEntry, FlowState, Invite, Participant, SupporterProfile
 from tests.support import ChatUser, running_service

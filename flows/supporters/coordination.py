@@ -17,14 +17,13 @@ stateDiagram-v2
 from flows.commands import unknown_command
 from flows.context import FlowContext
 from flows.events import Button, EventKind, InboundEvent
-from flows.supporters.onboarding import (
+from flows.supporters.approval import (
     Approval,
     approve_supporter,
-    create_invite,
     find_supporter,
-    invite_link,
     pending_supporters,
 )
+from flows.supporters.invites import create_invite, invite_link
 from i18n import LANGUAGE_NAMES
 from models import Participant, Role, SupporterProfile
 
