@@ -2,6 +2,7 @@
 
 import asyncio
 import contextlib
+import functools
 import logging
 from typing import Any
 
@@ -16,6 +17,7 @@ from bot.router import Router
 from bot.scheduler import JobRunner, start_ticking
 from bot.settings import Settings
 from flows.registry import build_routes
+from flows.safety import erasure, retention
 from handlers.base import Channel
 from handlers.console import ConsoleChannel
 from models import OutboxMessage, OutboxStatus
@@ -71,9 +73,7 @@ class Peerline:
         if sender:
             self._tasks.append(asyncio.create_task(self.sender.run_forever(), name="outbox"))
         if scheduler:
-            from flows.safety.retention import ensure_scheduled
-
-            await ensure_scheduled(self.session_factory, self.clock.now())
+            await retention.ensure_scheduled(self.session_factory, self.clock.now())
             self._scheduler = start_ticking(self.jobs, self.settings.scheduler_tick_seconds)
 
     async def stop(self) -> None:
@@ -112,9 +112,5 @@ class Peerline:
 
 def _register_safety_jobs(jobs: JobRunner, settings: Settings) -> None:
     """The daily retention purge and the last step of an erasure."""
-    import functools
-
-    from flows.safety import erasure, retention
-
     jobs.register(retention.KIND, functools.partial(retention.purge, days=settings.retention_days))
     jobs.register(erasure.FINISH_JOB, erasure.finish_erasure)

@@ -9,7 +9,15 @@ import typer
 import uvicorn
 
 from bot import cli_campaign, cli_coordinator, cli_moderation, cli_safety
-from bot.settings import Settings, SettingsError, load_settings
+from bot import migrate as migrations
+from bot.app import Peerline
+from bot.channels import attach_channels
+from bot.cli_base import cli_settings
+from bot.console_client import chat
+from bot.privacy import new_secret_key
+from bot.settings import Settings, SettingsError
+from bot.web import create_web_app
+from models.db import make_engine
 
 app = typer.Typer(help="Peerline: anonymous peer support for migrant and refugee women.",
                   no_args_is_help=True, add_completion=False)  # fmt: skip
@@ -22,14 +30,6 @@ To play the supporter too, in a second terminal (same folder):
                                                  then type: join CODE, and write her profile
   .venv/bin/peerline supporter approve ALIAS     then, as the supporter: /available
 """
-
-
-def _settings(**overrides: object) -> Settings:
-    try:
-        return load_settings(**{k: v for k, v in overrides.items() if v is not None})
-    except SettingsError as error:
-        typer.echo(f"error: {error}", err=True)
-        raise typer.Exit(2) from None
 
 
 def _configure_logging() -> None:
@@ -51,7 +51,7 @@ def run(
     web_only: bool = typer.Option(False, help="Serve webhooks only; leave sending to workers."),
 ) -> None:
     """Start the service: web edge, outbox sender, scheduler and the configured channels."""
-    settings = _settings(host=host, port=port)
+    settings = cli_settings(host=host, port=port)
     _configure_logging()
     try:
         asyncio.run(_serve(settings, migrate=migrate, console=console, web_only=web_only))
@@ -60,12 +60,6 @@ def run(
 
 
 async def _serve(settings: Settings, *, migrate: bool, console: bool, web_only: bool) -> None:
-    from bot import migrate as migrations
-    from bot.app import Peerline
-    from bot.channels import attach_channels
-    from bot.console_client import chat
-    from bot.web import create_web_app
-
     service = Peerline(settings)
     if migrate:
         await migrations.upgrade(service.engine)
@@ -101,14 +95,10 @@ async def _serve(settings: Settings, *, migrate: bool, console: bool, web_only: 
 @app.command()
 def worker(migrate: bool = typer.Option(False, help="Migrate the database first.")) -> None:
     """Run only the outbox sender and the scheduler (for a separate worker process)."""
-    settings = _settings()
+    settings = cli_settings()
     _configure_logging()
 
     async def _work() -> None:
-        from bot import migrate as migrations
-        from bot.app import Peerline
-        from bot.channels import attach_channels
-
         service = Peerline(settings)
         if migrate:
             await migrations.upgrade(service.engine)
@@ -129,12 +119,9 @@ def migrate(
     down: bool = typer.Option(False, help="Downgrade to REVISION instead (e.g. base)."),
 ) -> None:
     """Bring the database schema to REVISION (default: the newest)."""
-    settings = _settings()
+    settings = cli_settings()
 
     async def _migrate() -> None:
-        from bot import migrate as migrations
-        from models.db import make_engine
-
         engine = make_engine(settings.database_url)
         try:
             if down:
@@ -154,9 +141,7 @@ def chat_command(
     url: str = typer.Option(None, help="The running service, default http://HOST:PORT."),
 ) -> None:
     """Chat with a running service through the console channel."""
-    from bot.console_client import chat
-
-    settings = _settings()
+    settings = cli_settings()
     base = url or f"http://{settings.host}:{settings.port}"
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(chat(base, as_))
@@ -165,8 +150,6 @@ def chat_command(
 @app.command()
 def keygen() -> None:
     """Print a new SECRET_KEY. Changing the key makes stored addresses unreadable."""
-    from bot.privacy import new_secret_key
-
     typer.echo(new_secret_key())
 
 

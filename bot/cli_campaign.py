@@ -3,42 +3,34 @@
 `send` may be stopped at any moment and run again: whoever already has the campaign is skipped.
 """
 
-import asyncio
-from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import typer
 import yaml
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
+from sqlalchemy import select
 
+from bot.cli_base import run_in_session
 from bot.clock import SystemClock
+from flows.outreach.campaigns import (
+    CampaignError,
+    audience_left,
+    broadcast_rates,
+    campaign_counts,
+    create_campaign,
+    enqueue_campaign,
+    queued_so_far,
+    validate_texts,
+)
+from models import Campaign, CampaignStatus
 
 campaign_app = typer.Typer(help="Information campaigns to everyone who agreed to receive news.",
                            no_args_is_help=True)  # fmt: skip
 
-T = TypeVar("T")
 TEMPLATE_CHARS = 1000  # WhatsApp template bodies hold 1024 characters, the footer included
-
-
-def _with_session(work: Callable[[Any, Any], Awaitable[T]]) -> T:
-    """Run `work(session, settings)` against the configured database; `work` commits itself."""
-    from bot.cli import _settings
-    from models.db import make_engine, make_session_factory
-
-    settings = _settings()
-
-    async def _run() -> T:
-        engine = make_engine(settings.database_url)
-        try:
-            async with make_session_factory(engine)() as session:
-                return await work(session, settings)
-        finally:
-            await engine.dispose()
-
-    return asyncio.run(_run())
 
 
 def _fail(message: str) -> typer.Exit:
@@ -65,7 +57,6 @@ def create(
     file: Path = typer.Option(..., "--file", "-f", help="YAML: {en: ..., pl: ...}; en required."),
 ) -> None:
     """Store a campaign as a draft; nothing is sent until `campaign send ID`."""
-    from flows.outreach.campaigns import CampaignError, create_campaign, validate_texts
 
     texts = _read_texts(file)
     try:
@@ -79,7 +70,7 @@ def create(
         return campaign.id, sorted(campaign.texts)
 
     try:
-        campaign_id, languages = _with_session(work)
+        campaign_id, languages = run_in_session(work, transaction=False)
     except CampaignError as error:
         raise _fail(str(error)) from None
     typer.echo(f"campaign {campaign_id} created ({', '.join(languages)}); "
@@ -95,14 +86,6 @@ def create(
 @campaign_app.command("send")
 def send(campaign_id: int = typer.Argument(..., help="The campaign's number.")) -> None:
     """Queue the campaign to everyone who agreed to news; safe to run again after a crash."""
-    from flows.outreach.campaigns import (
-        CampaignError,
-        audience_left,
-        broadcast_rates,
-        enqueue_campaign,
-        queued_so_far,
-    )
-    from models import Campaign, CampaignStatus
 
     async def work(session: Any, settings: Any) -> tuple[int, int, bool]:
         campaign = await session.get(Campaign, campaign_id)
@@ -122,7 +105,7 @@ def send(campaign_id: int = typer.Argument(..., help="The campaign's number.")) 
         return added, before, was_sent
 
     try:
-        added, before, was_sent = _with_session(work)
+        added, before, was_sent = run_in_session(work, transaction=False)
     except CampaignError as error:
         raise _fail(str(error)) from None
     if was_sent:
@@ -135,8 +118,6 @@ def send(campaign_id: int = typer.Argument(..., help="The campaign's number.")) 
 @campaign_app.command("status")
 def status(campaign_id: int = typer.Argument(..., help="The campaign's number.")) -> None:
     """How its messages stand: queued, sent, failed, dropped (counts only)."""
-    from flows.outreach.campaigns import campaign_counts
-    from models import Campaign
 
     async def work(session: Any, _: Any) -> tuple[Any, dict[str, int]]:
         campaign = await session.get(Campaign, campaign_id)
@@ -144,7 +125,7 @@ def status(campaign_id: int = typer.Argument(..., help="The campaign's number.")
             return None, {}
         return campaign, await campaign_counts(session, campaign_id)
 
-    campaign, counts = _with_session(work)
+    campaign, counts = run_in_session(work, transaction=False)
     if campaign is None:
         raise _fail(f"there is no campaign {campaign_id}; see `peerline campaign list`")
     typer.echo(f"campaign {campaign.id} {campaign.name!r}: {campaign.status}")
@@ -154,15 +135,12 @@ def status(campaign_id: int = typer.Argument(..., help="The campaign's number.")
 @campaign_app.command("list")
 def list_campaigns() -> None:
     """Every campaign, newest first."""
-    from sqlalchemy import select
-
-    from models import Campaign
 
     async def work(session: Any, _: Any) -> list[Any]:
         query = select(Campaign).order_by(Campaign.id.desc())
         return list((await session.execute(query)).scalars())
 
-    campaigns = _with_session(work)
+    campaigns = run_in_session(work, transaction=False)
     if not campaigns:
         typer.echo("No campaigns yet. Create one: peerline campaign create NAME --file texts.yaml")
         return

@@ -4,38 +4,20 @@
 then joins through the link or code like anyone else (no address is ever typed into the CLI).
 """
 
-import asyncio
-from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import Any
 
 import typer
+from sqlalchemy import select
 
+from bot.cli_base import run_in_session
 from bot.clock import SystemClock
+from flows.supporters.approval import Approval, approve_supporter, find_supporter
+from flows.supporters.invites import create_invite, invite_link
 from models import Participant, Role, SupporterProfile
 
 invite_app = typer.Typer(help="One-time invitations for supporters and coordinators.",
                          no_args_is_help=True)  # fmt: skip
 supporter_app = typer.Typer(help="See and approve supporters.", no_args_is_help=True)
-
-T = TypeVar("T")
-
-
-def _in_session(work: Callable[[Any, Any], Awaitable[T]]) -> T:
-    """Run `work(session, settings)` in one transaction against the configured database."""
-    from bot.cli import _settings
-    from models.db import make_engine, make_session_factory
-
-    settings = _settings()
-
-    async def _run() -> T:
-        engine = make_engine(settings.database_url)
-        try:
-            async with make_session_factory(engine)() as session, session.begin():
-                return await work(session, settings)
-        finally:
-            await engine.dispose()
-
-    return asyncio.run(_run())
 
 
 @invite_app.command("create")
@@ -44,8 +26,6 @@ def invite_create(
     role: str = typer.Option("supporter", help="supporter or coordinator."),
 ) -> None:
     """Print a new one-time invitation; the code is shown once and stored only as a hash."""
-    from flows.supporters.onboarding import create_invite, invite_link
-
     if role not in (Role.SUPPORTER, Role.COORDINATOR):
         typer.echo("error: --role must be supporter or coordinator", err=True)
         raise typer.Exit(2)
@@ -59,7 +39,7 @@ def invite_create(
                                       now=SystemClock().now())  # fmt: skip
         return code, invite_link(settings, code), valid
 
-    code, link, valid = _in_session(work)
+    code, link, valid = run_in_session(work)
     typer.echo(f"Invitation for a {role}, valid for {valid:g} hours, usable once.")
     if link:
         typer.echo(f"Telegram: {link}")
@@ -71,7 +51,6 @@ def invite_create(
 @supporter_app.command("list")
 def supporter_list() -> None:
     """Every supporter and coordinator: alias, approval, duty, languages, capacity."""
-    from sqlalchemy import select
 
     async def work(session: Any, _: Any) -> list[tuple[Participant, SupporterProfile | None]]:
         query = (
@@ -82,7 +61,7 @@ def supporter_list() -> None:
         )
         return [(p, prof) for p, prof in (await session.execute(query)).all()]
 
-    rows = _in_session(work)
+    rows = run_in_session(work)
     if not rows:
         typer.echo("No supporters yet. Create an invitation: peerline invite create")
         return
@@ -101,7 +80,6 @@ def supporter_approve(
     alias: str = typer.Argument(..., help="Her alias, as in `supporter list`."),
 ) -> None:
     """Approve a supporter; she is told by the running service."""
-    from flows.supporters.onboarding import Approval, approve_supporter, find_supporter
 
     async def work(session: Any, _: Any) -> Any:
         supporter = await find_supporter(session, alias)
@@ -109,7 +87,7 @@ def supporter_approve(
             return Approval.NOT_A_SUPPORTER
         return await approve_supporter(session, supporter, actor="cli", now=SystemClock().now())
 
-    outcome = _in_session(work)
+    outcome = run_in_session(work)
     if outcome == Approval.NOT_A_SUPPORTER:
         typer.echo(f"error: no supporter called {alias!r}; see `peerline supporter list`", err=True)
         raise typer.Exit(1)

@@ -4,56 +4,50 @@ The same actions as the coordinators' /ban and /suspend (conversations end with 
 an audit entry is written with ids only); the actor is recorded as "cli".
 """
 
-import asyncio
 from typing import Any
 
 import typer
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.cli_base import run_in_session
+from bot.clock import SystemClock
+from bot.settings import Settings
+from flows.context import FlowContext
+from flows.registry import build_routes
+from flows.safety import moderation
+from models import FlowState, ParticipantStatus
 
 participant_app = typer.Typer(help="Ban or unban a participant.", no_args_is_help=True)
 
 
 def _act(alias: str, action: str) -> str:
     """Run one moderation action on the participant called `alias`; returns the outcome."""
-    from bot.cli import _settings
-    from bot.clock import SystemClock
-    from flows.context import FlowContext
-    from flows.registry import build_routes
-    from flows.safety import moderation
-    from models import FlowState, ParticipantStatus
-    from models.db import make_engine, make_session_factory
 
-    settings = _settings()
+    async def work(session: AsyncSession, settings: Settings) -> str:
+        people = await moderation.find_by_alias(session, alias)
+        if not people:
+            return "not_found"
+        if len(people) > 1:
+            return "ambiguous"
+        [target] = people
+        state = await session.get(FlowState, target.id) or FlowState(
+            participant_id=target.id, flow="intake", step="", data={}
+        )
+        ctx = FlowContext(session, target, state, SystemClock().now(), settings,
+                          build_routes().flows)  # fmt: skip
+        if action == "ban":
+            if target.status == ParticipantStatus.BLOCKED:
+                return "already"
+            await moderation.ban(ctx, target, "cli")
+        elif action == "unban":
+            if target.status != ParticipantStatus.BLOCKED:
+                return "already"
+            await moderation.unban(ctx, target, "cli")
+        elif not await moderation.suspend(ctx, target, "cli"):
+            return "not_supporter"
+        return "done"
 
-    async def run() -> str:
-        engine = make_engine(settings.database_url)
-        try:
-            async with make_session_factory(engine)() as session, session.begin():
-                people = await moderation.find_by_alias(session, alias)
-                if not people:
-                    return "not_found"
-                if len(people) > 1:
-                    return "ambiguous"
-                [target] = people
-                state = await session.get(FlowState, target.id) or FlowState(
-                    participant_id=target.id, flow="intake", step="", data={}
-                )
-                ctx = FlowContext(session, target, state, SystemClock().now(), settings,
-                                  build_routes().flows)  # fmt: skip
-                if action == "ban":
-                    if target.status == ParticipantStatus.BLOCKED:
-                        return "already"
-                    await moderation.ban(ctx, target, "cli")
-                elif action == "unban":
-                    if target.status != ParticipantStatus.BLOCKED:
-                        return "already"
-                    await moderation.unban(ctx, target, "cli")
-                elif not await moderation.suspend(ctx, target, "cli"):
-                    return "not_supporter"
-                return "done"
-        finally:
-            await engine.dispose()
-
-    return asyncio.run(run())
+    return run_in_session(work)
 
 
 def _report(alias: str, outcome: str, done: str, already: str) -> None:

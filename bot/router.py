@@ -112,11 +112,9 @@ class Router:
             address_hash=self.vault.lookup_hash(event.channel, event.address),
             address_cipher=self.vault.encrypt(event.channel, event.address),
             alias=new_alias(),
-            language=None,
+            language=None,  # chosen by her: a channel's language hint only preselects
             last_inbound_at=self.clock.now(),
         )
-        if event.language_hint:
-            participant.language = None  # chosen by her; the hint only preselects
         session.add(participant)
         await session.flush()
         return participant
