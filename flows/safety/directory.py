@@ -12,10 +12,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Annotated, Any
 
-import yaml
+from pydantic import AfterValidator, Field, ValidationInfo, field_validator
+from pydantic.functional_validators import PlainValidator
 
-from flows.data_files import yaml_problem
+from flows.data_files import DataModel, Flag, Text, check_file, problem
 
 DEFAULT_DIRECTORY_DIR = Path(__file__).parent / "data" / "directory"
 
@@ -25,17 +27,10 @@ KINDS = (
 )  # fmt: skip
 DESCRIPTION_LANGUAGES = ("en", "pl", "uk", "ru", "fa", "ar")
 
-_REQUIRED = (
-    "id", "name", "phone", "hours", "free", "languages", "kinds", "descriptions", "source",
-    "verified",
-)  # fmt: skip
-_OPTIONAL = ("regions", "note")
-_TOP_KEYS = ("country", "notes", "regions", "services")
 _ID = re.compile(r"^[a-z][a-z0-9_]*$")
 _PHONE = re.compile(r"^(\+[1-9]\d{6,14}|\d{3,12})$")  # E.164, or a national/short number
 _LANGUAGE = re.compile(r"^[a-z]{2,3}$")
 _REGION = re.compile(r"^[a-z][a-z0-9_-]*$")
-_BOOLS = {"true": True, "yes": True, "on": True, "false": False, "no": False, "off": False}
 
 
 class DirectoryError(ValueError):
@@ -126,197 +121,149 @@ class DirectoryReport:
     problems: list[str] = field(default_factory=list)
 
 
-class _FileReader:
-    """Reads one country file node by node, collecting ``file:line: problem`` messages."""
+@dataclass
+class _Reading:
+    """What one country file has told so far: its regions and the service ids already seen."""
 
-    def __init__(self, path: Path, report: DirectoryReport) -> None:
-        self.path = path
-        self.report = report
-        self.ok = True
+    country: str
+    regions: set[str] = field(default_factory=set)
+    ids: set[str] = field(default_factory=set)
 
-    def problem(self, node: yaml.Node | None, text: str) -> None:
-        line = node.start_mark.line + 1 if node is not None else 1
-        self.report.problems.append(f"{self.path.name}:{line}: {text}")
-        self.ok = False
 
-    def mapping(self, node: yaml.Node, what: str) -> dict[str, tuple[yaml.Node, yaml.Node]] | None:
-        if not isinstance(node, yaml.MappingNode):
-            self.problem(node, f"{what} must be a mapping of keys to values")
-            return None
-        result: dict[str, tuple[yaml.Node, yaml.Node]] = {}
-        for key, value in node.value:
-            name = str(key.value) if isinstance(key, yaml.ScalarNode) else ""
-            if name in result:
-                self.problem(key, f"duplicate key {name!r} in {what}")
-            result[name] = (key, value)
-        return result
+def _matches(pattern: re.Pattern[str], problem_text: str) -> Any:
+    def check(value: str) -> str:
+        if not pattern.match(value):
+            raise problem(problem_text.format(value=value))
+        return value
 
-    def text(self, node: yaml.Node, what: str) -> str | None:
-        if not isinstance(node, yaml.ScalarNode) or not str(node.value).strip():
-            self.problem(node, f"{what} must be non-empty text")
-            return None
-        return str(node.value).strip()
+    return AfterValidator(check)
 
-    def texts(self, node: yaml.Node, what: str) -> list[tuple[yaml.Node, str]]:
-        if not isinstance(node, yaml.SequenceNode) or not node.value:
-            self.problem(node, f"{what} must be a non-empty list")
-            return []
-        found = [(item, self.text(item, f"each of {what}")) for item in node.value]
-        return [(item, value) for item, value in found if value is not None]
 
-    def read(self) -> None:
-        try:
-            root = yaml.compose(self.path.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
-        except yaml.MarkedYAMLError as error:
-            self.report.problems.append(f"{self.path.name}:{yaml_problem(error)}")
-            return
-        except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
-            self.report.problems.append(f"{self.path.name}:1: cannot read: {error}")
-            return
-        if root is None:
-            self.report.problems.append(f"{self.path.name}:1: the file is empty")
-            return
-        top = self.mapping(root, "the file")
-        if top is None:
-            return
-        for name, (key, _) in top.items():
-            if name not in _TOP_KEYS:
-                self.problem(key, f"unknown key {name!r} (known: {', '.join(_TOP_KEYS)})")
-        country = self._country(root, top)
-        regions = self._regions(top)
-        if "services" not in top:
-            self.problem(root, "missing key 'services'")
-            return
-        services_node = top["services"][1]
-        if not isinstance(services_node, yaml.SequenceNode) or not services_node.value:
-            self.problem(services_node, "services must be a non-empty list")
-            return
-        seen: set[str] = set()
-        for item in services_node.value:
-            service = self._service(item, country or "", regions)
-            if service is None:
-                continue
-            if service.id in seen:
-                self.problem(item, f"duplicate service id {service.id!r}")
-                continue
-            seen.add(service.id)
-            self.report.services.append(service)
+def _kind(value: str) -> str:
+    if value not in KINDS:
+        raise problem(f"unknown kind {value!r} (known: {', '.join(KINDS)})")
+    return value
 
-    def _country(self, root: yaml.Node, top: dict[str, tuple[yaml.Node, yaml.Node]]) -> str | None:
-        if "country" not in top:
-            self.problem(root, "missing key 'country'")
-            return None
-        country = self.text(top["country"][1], "country")
-        if country is not None and country != self.path.stem.upper():
-            self.problem(top["country"][1], f"country {country!r} must match the file name")
-        return country
 
-    def _regions(self, top: dict[str, tuple[yaml.Node, yaml.Node]]) -> set[str]:
-        if "regions" not in top:
-            return set()
-        regions = set()
-        for node, region in self.texts(top["regions"][1], "regions"):
-            if not _REGION.match(region):
-                self.problem(node, f"region {region!r}: use lower-case letters, digits, - or _")
-            regions.add(region)
-        return regions
+def _verified(value: object) -> date:
+    text = value if isinstance(value, str) else ""
+    try:
+        verified = date.fromisoformat(text)
+    except ValueError:
+        raise problem(f"verified {text!r} must be a date like 2026-01-31") from None
+    if verified > date.today() + timedelta(days=1):  # a day of slack for time zones
+        raise problem(f"verified {text!r} is in the future")
+    return verified
 
-    def _service(self, node: yaml.Node, country: str, regions: set[str]) -> HelpService | None:
-        fields = self.mapping(node, "a service")
-        if fields is None:
-            return None
-        before = len(self.report.problems)
-        for name, (key, _) in fields.items():
-            if name not in _REQUIRED + _OPTIONAL:
-                self.problem(key, f"unknown field {name!r}")
-        for name in _REQUIRED:
-            if name not in fields:
-                self.problem(node, f"service is missing {name!r}")
-        if len(self.report.problems) > before:
-            return None
-        values: dict[str, object] = {}
-        for name in ("id", "name", "phone", "hours", "source"):
-            values[name] = self.text(fields[name][1], name)
-        service_id, phone, source = values["id"], values["phone"], values["source"]
-        if isinstance(service_id, str) and not _ID.match(service_id):
-            self.problem(fields["id"][1], f"id {service_id!r}: use lower-case letters, digits, _")
-        if isinstance(phone, str) and not _PHONE.match(phone):
-            self.problem(
-                fields["phone"][1],
-                f"phone {phone!r}: write it as dialled, digits only, e.g. '+48226280120' or '112'",
-            )
-        if isinstance(source, str) and not source.startswith("https://"):
-            self.problem(fields["source"][1], f"source {source!r} must be an https:// URL")
-        free = self._bool(fields["free"][1], "free")
-        languages = []
-        for language_node, language in self.texts(fields["languages"][1], "languages"):
-            if not _LANGUAGE.match(language):
-                self.problem(language_node, f"language {language!r}: use a code such as 'uk'")
-            languages.append(language)
-        kinds = []
-        for kind_node, kind in self.texts(fields["kinds"][1], "kinds"):
-            if kind not in KINDS:
-                self.problem(kind_node, f"unknown kind {kind!r} (known: {', '.join(KINDS)})")
-            kinds.append(kind)
-        descriptions = self._descriptions(fields["descriptions"][1])
-        verified = self._date(fields["verified"][1])
-        service_regions: tuple[str, ...] = ()
-        if "regions" in fields:
-            service_regions = tuple(v for _, v in self.texts(fields["regions"][1], "regions"))
-            for region in service_regions:
-                if region not in regions:
-                    self.problem(fields["regions"][1], f"region {region!r} is not in 'regions'")
-        if len(self.report.problems) > before:
-            return None
+
+Language = Annotated[Text, _matches(_LANGUAGE, "language {value!r}: use a code such as 'uk'")]
+DescriptionLanguage = Annotated[
+    str, _matches(_LANGUAGE, "description language {value!r}: use a code such as 'uk'")
+]
+Region = Annotated[
+    Text, _matches(_REGION, "region {value!r}: use lower-case letters, digits, - or _")
+]
+NonEmpty = Field(min_length=1)
+_DIALLED = "phone {value!r}: write it as dialled, digits only, e.g. '+48226280120' or '112'"
+
+
+class _Service(DataModel):
+    """One help line as written in a country file; fields in the order they are reported."""
+
+    noun = "a service"
+    missing_text = "service is missing {name!r}"
+    unknown_text = "unknown field {name!r}"
+    value_nouns = {"descriptions": "description"}
+
+    id: Annotated[Text, _matches(_ID, "id {value!r}: use lower-case letters, digits, _")]
+    name: Text
+    phone: Annotated[
+        Text,
+        _matches(
+            _PHONE,
+            "phone {value!r}: write it as dialled, digits only, e.g. '+48226280120' or '112'",
+        ),
+    ]
+    hours: Text
+    free: Flag
+    languages: Annotated[list[Language], NonEmpty]
+    kinds: Annotated[list[Annotated[Text, AfterValidator(_kind)]], NonEmpty]
+    descriptions: dict[DescriptionLanguage, Text]
+    source: Text
+    verified: Annotated[date, PlainValidator(_verified)]
+    regions: Annotated[list[Text], NonEmpty] = []
+    note: Any = None
+
+    @field_validator("id")
+    @classmethod
+    def _unique_id(cls, value: str, info: ValidationInfo) -> str:
+        reading: _Reading = info.context
+        if value in reading.ids:
+            raise problem(f"duplicate service id {value!r}")
+        reading.ids.add(value)
+        return value
+
+    @field_validator("source")
+    @classmethod
+    def _https(cls, value: str) -> str:
+        if not value.startswith("https://"):
+            raise problem(f"source {value!r} must be an https:// URL")
+        return value
+
+    @field_validator("descriptions")
+    @classmethod
+    def _six_languages(cls, value: dict[str, str]) -> dict[str, str]:
+        missing = [language for language in DESCRIPTION_LANGUAGES if language not in value]
+        if missing:
+            raise problem(f"missing description language {', '.join(map(repr, missing))}")
+        return {language: " ".join(text.split()) for language, text in value.items()}
+
+    @field_validator("regions")
+    @classmethod
+    def _known_regions(cls, value: list[str], info: ValidationInfo) -> list[str]:
+        reading: _Reading = info.context
+        for region in value:
+            if region not in reading.regions:
+                raise problem(f"region {region!r} is not in 'regions'")
+        return value
+
+    def service(self, country: str) -> HelpService:
         return HelpService(
-            id=str(service_id),
-            name=str(values["name"]),
-            phone=str(phone),
-            hours=str(values["hours"]),
-            free=bool(free),
-            languages=tuple(languages),
-            kinds=tuple(kinds),
-            descriptions=descriptions,
-            source=str(source),
-            verified=verified or date.min,
+            id=self.id,
+            name=self.name,
+            phone=self.phone,
+            hours=self.hours,
+            free=self.free,
+            languages=tuple(self.languages),
+            kinds=tuple(self.kinds),
+            descriptions=dict(self.descriptions),
+            source=self.source,
+            verified=self.verified,
             country=country,
-            regions=service_regions,
+            regions=tuple(self.regions),
         )
 
-    def _bool(self, node: yaml.Node, what: str) -> bool | None:
-        value = str(node.value).lower() if isinstance(node, yaml.ScalarNode) else ""
-        if value not in _BOOLS:
-            self.problem(node, f"{what} must be true or false")
-            return None
-        return _BOOLS[value]
 
-    def _date(self, node: yaml.Node) -> date | None:
-        value = str(node.value) if isinstance(node, yaml.ScalarNode) else ""
-        try:
-            verified = date.fromisoformat(value)
-        except ValueError:
-            self.problem(node, f"verified {value!r} must be a date like 2026-01-31")
-            return None
-        if verified > date.today() + timedelta(days=1):  # a day of slack for time zones
-            self.problem(node, f"verified {value!r} is in the future")
-            return None
-        return verified
+class _CountryFile(DataModel):
+    """One country's file; its regions come before its services, which may name only those."""
 
-    def _descriptions(self, node: yaml.Node) -> dict[str, str]:
-        fields = self.mapping(node, "descriptions")
-        if fields is None:
-            return {}
-        result: dict[str, str] = {}
-        for language, (key, value) in fields.items():
-            if not _LANGUAGE.match(language):
-                self.problem(key, f"description language {language!r}: use a code such as 'uk'")
-            text = self.text(value, f"description {language!r}")
-            if text is not None:
-                result[language] = " ".join(text.split())
-        for language in DESCRIPTION_LANGUAGES:
-            if language not in fields:
-                self.problem(node, f"missing description language {language!r}")
-        return result
+    country: Text
+    notes: Any = None
+    regions: Annotated[list[Region], NonEmpty] = []
+    services: Annotated[list[_Service], NonEmpty]
+
+    @field_validator("country")
+    @classmethod
+    def _named_after_file(cls, value: str, info: ValidationInfo) -> str:
+        if value != info.context.country:
+            raise problem(f"country {value!r} must match the file name")
+        return value
+
+    @field_validator("regions")
+    @classmethod
+    def _remember_regions(cls, value: list[str], info: ValidationInfo) -> list[str]:
+        info.context.regions.update(value)
+        return value
 
 
 def check_directory(directory_dir: Path | None = None) -> DirectoryReport:
@@ -328,7 +275,10 @@ def check_directory(directory_dir: Path | None = None) -> DirectoryReport:
         report.problems.append(f"{folder.name}:0: no *.yaml directory files in {folder}")
     for path in files:
         report.files += 1
-        _FileReader(path, report).read()
+        country_file, problems = check_file(path, _CountryFile, _Reading(path.stem.upper()))
+        report.problems += problems
+        if country_file is not None:
+            report.services += [s.service(country_file.country) for s in country_file.services]
     return report
 
 
