@@ -1,4 +1,5 @@
-"""The linter is part of the suite, so a lint error fails CI like any other defect."""
+"""The linters are part of the suite, so a lint error or a broken import contract fails CI like
+any other defect."""
 
 import subprocess
 import sys
@@ -15,3 +16,15 @@ def test_ruff_finds_nothing_to_complain_about():
         cwd=ROOT,
     )
     assert result.returncode == 0, result.stdout[-3000:]
+
+
+def test_the_import_contracts_in_pyproject_hold():
+    """Layers bot > handlers > flows > models, i18n; inside flows the features stay apart."""
+    result = subprocess.run(
+        [str(Path(sys.executable).parent / "lint-imports"), "--no-logo", "--no-cache"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-1000:]
+    assert "0 broken" in result.stdout
