@@ -20,8 +20,10 @@ def test_ruff_finds_nothing_to_complain_about():
 
 def test_the_import_contracts_in_pyproject_hold():
     """Layers bot > handlers > flows > models, i18n; inside flows the features stay apart."""
+    lint_imports = Path(sys.executable).parent / "lint-imports"
+    assert lint_imports.exists(), "run: pip install -c constraints.txt -e '.[dev]'"
     result = subprocess.run(
-        [str(Path(sys.executable).parent / "lint-imports"), "--no-logo", "--no-cache"],
+        [str(lint_imports), "--no-logo", "--no-cache"],
         capture_output=True,
         text=True,
         cwd=ROOT,
