@@ -29,6 +29,7 @@ from handlers.telegram.hosting import MediaLinks
 from handlers.telegram.intake import UpdateQueue
 from handlers.telegram.parse import ALLOWED_UPDATES, NAME, ParsedUpdate, parse_update
 from handlers.telegram.sending import MediaFetcher, TelegramSender
+from handlers.whatsapp.media import fetch_twilio_media
 from i18n import N_, normalise_language, translate
 
 log = logging.getLogger(__name__)
@@ -91,8 +92,6 @@ class TelegramChannel:
         settings = service.settings
         fetch_media = None
         if settings.whatsapp_enabled:
-            from handlers.whatsapp.media import fetch_twilio_media
-
             fetch_media = partial(
                 fetch_twilio_media,
                 account_sid=settings.twilio_account_sid,

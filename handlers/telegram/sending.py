@@ -12,6 +12,7 @@ from flows.events import MediaRef
 from handlers.base import PermanentFailure, RenderedMessage, SentMessage
 from handlers.telegram.errors import classify, harmless
 from handlers.telegram.render import MAX_CAPTION, layout, utf16_len
+from handlers.whatsapp.media import MediaUnavailable
 from i18n import N_, translate
 
 log = logging.getLogger(__name__)
@@ -138,8 +139,6 @@ class TelegramSender:
     ) -> SentMessage:
         """Media from the other channel: re-uploaded when it may cross, else a clear notice."""
         if self.fetch_media is not None:
-            from handlers.whatsapp.media import MediaUnavailable
-
             try:
                 data, content_type = await self.fetch_media(media.ref)
             except MediaUnavailable as error:

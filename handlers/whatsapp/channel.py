@@ -11,6 +11,7 @@ from dataclasses import replace
 from typing import Any
 
 import aiohttp
+from starlette.routing import Route
 from twilio.base.exceptions import TwilioRestException
 
 from flows.events import MediaRef
@@ -24,9 +25,12 @@ from handlers.base import (
     SentMessage,
     TemporaryFailure,
 )
+from handlers.telegram.hosting import MediaLinks
+from handlers.whatsapp import window
 from handlers.whatsapp.parse import NAME, PREFIX
 from handlers.whatsapp.render import compose, split_body
 from handlers.whatsapp.twilio_client import make_twilio_client
+from handlers.whatsapp.webhooks import INBOUND_PATH, STATUS_PATH, SignedForms, WhatsAppWebhooks
 from handlers.whatsapp.window import TEMPLATE_KINDS, window_open
 
 log = logging.getLogger(__name__)
@@ -166,8 +170,6 @@ class WhatsAppChannel:
         max_body_bytes: int = 1_000_000,
         on_released: Any = None,
     ) -> None:
-        from handlers.whatsapp.webhooks import SignedForms, WhatsAppWebhooks
-
         self.sender = sender
         self.router = router
         self.session_factory = session_factory
@@ -177,8 +179,6 @@ class WhatsAppChannel:
 
     @classmethod
     def from_settings(cls, service: Any) -> "WhatsAppChannel":
-        from handlers.whatsapp.webhooks import STATUS_PATH
-
         settings = service.settings
         public_url = settings.public_url.rstrip("/") if settings.public_url else None
         sender = WhatsAppSender(
@@ -212,10 +212,6 @@ class WhatsAppChannel:
         await self.sender.close()
 
     def routes(self) -> list[Any]:
-        from starlette.routing import Route
-
-        from handlers.whatsapp.webhooks import INBOUND_PATH, STATUS_PATH
-
         return [
             Route(INBOUND_PATH, self.webhooks.inbound, methods=["POST"]),
             Route(STATUS_PATH, self.webhooks.status, methods=["POST"]),
@@ -226,13 +222,11 @@ class WhatsAppChannel:
 
     async def release_waiting(self, address: str) -> None:
         """She wrote: messages that waited for her window are due now."""
-        from handlers.whatsapp.window import release_waiting
-
         async with self.session_factory() as session, session.begin():
             participant = await self.router.find_participant(session, NAME, address)
             if participant is None:
                 return
-            released = await release_waiting(session, participant.id, self.clock.now())
+            released = await window.release_waiting(session, participant.id, self.clock.now())
         if released:
             self.on_released()
 
@@ -241,7 +235,5 @@ def _telegram_media_links(settings: Any, public_url: str | None) -> Any:
     """Signed links to Telegram files, when both channels run and the edge is public."""
     if not (settings.telegram_enabled and public_url):
         return None
-    from handlers.telegram.hosting import MediaLinks
-
     links = MediaLinks(settings.telegram_secret(), public_url, WHATSAPP_MEDIA_MAX)
     return links.link
