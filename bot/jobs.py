@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from flows.context import FlowContext
-from flows.conversation import matching, relay
+from flows.conversation import idle, lifecycle, matching
 from models import FlowState, HelpRequest, Match, Offer, Participant, ScheduledJob
 
 JobWork = Callable[[FlowContext, ScheduledJob], Awaitable[None]]
@@ -69,9 +69,9 @@ WORK: dict[str, JobWork] = {
     "offer_timeout": lambda ctx, job: matching.offer_timed_out(ctx, job.target_id or 0),
     "unmatched_alert": lambda ctx, job: matching.request_unmatched(ctx, job.target_id or 0),
     "request_expiry": lambda ctx, job: matching.request_expired(ctx, job.target_id or 0),
-    "idle_check": lambda ctx, job: relay.idle_check(ctx, job.target_id or 0),
-    "idle_close": lambda ctx, job: relay.idle_close(ctx, job.target_id or 0, _asked_at(job)),
-    "participant_unreachable": lambda ctx, job: relay.participant_unreachable(ctx),
+    "idle_check": lambda ctx, job: idle.idle_check(ctx, job.target_id or 0),
+    "idle_close": lambda ctx, job: idle.idle_close(ctx, job.target_id or 0, _asked_at(job)),
+    "participant_unreachable": lambda ctx, job: lifecycle.participant_unreachable(ctx),
 }
 
 

@@ -331,7 +331,7 @@ class World:
                            note: str | None = None, urgent: bool = False) -> int:  # fmt: skip
         """What intake does at its end: open her request through the matching seam."""
         from flows.context import FlowContext
-        from flows.conversation.matching import open_request
+        from flows.conversation.requests import submit_request
         from models import FlowState
 
         service = self.service
@@ -340,7 +340,7 @@ class World:
             state = await session.get(FlowState, me.id)
             ctx = FlowContext(session, me, state, service.clock.now(), service.settings,
                               service.router.routes.flows)  # fmt: skip
-            request = await open_request(ctx, topic=topic, note=note, urgent=urgent)
+            request = await submit_request(ctx, topic=topic, note=note, urgent=urgent)
             request_id = request.id
         await self.deliver()
         return request_id

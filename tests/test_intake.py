@@ -7,7 +7,7 @@ from pathlib import Path
 from babel.messages.pofile import read_po
 from sqlalchemy import select
 
-from flows.conversation.intake import TOPICS
+from flows.conversation.questions import TOPICS
 from flows.events import EventKind, MediaRef
 from i18n import CATALOG_DIR, LANGUAGE_NAMES, LANGUAGES
 from models import FlowState, HelpRequest, OutboxMessage, RequestStatus

@@ -205,7 +205,7 @@ async def test_at_night_she_is_told_and_a_supporter_coming_on_duty_sees_urgent_f
 
         late = await world.supporter("late", alias="Late", on_duty=False, capacity=2)
         from flows.context import FlowContext
-        from flows.conversation.matching import offer_waiting_requests
+        from flows.conversation.offers import offer_waiting_requests
         from models import FlowState
 
         async with service.session_factory() as session, session.begin():

@@ -22,6 +22,7 @@ from sqlalchemy import select
 from flows.alerts import alert_coordinators
 from flows.commands import unknown_command
 from flows.context import FlowContext
+from flows.conversation.lifecycle import go_home
 from flows.conversation.masking import mask_contacts
 from flows.events import Button, EventKind, InboundEvent
 from models import Feedback, Match
@@ -39,12 +40,6 @@ async def _existing(ctx: FlowContext, match_id: int, side: str) -> Feedback | No
     ).scalar_one_or_none()
 
 
-async def _home(ctx: FlowContext) -> None:
-    from flows.conversation.relay import go_home
-
-    await go_home(ctx)
-
-
 class FeedbackFlow:
     name = NAME
 
@@ -59,7 +54,7 @@ class FeedbackFlow:
             ctx.reply("feedback.words_only", buttons=[self._skip_button(ctx)])
             return
         # Anything else after a conversation: the menu, the question stays on its buttons.
-        await _home(ctx)
+        await go_home(ctx)
 
     def _skip_button(self, ctx: FlowContext) -> Button:
         return Button("feedback.no_thanks", f"feedback:skip:{ctx.state.data.get('match_id', 0)}")
@@ -74,7 +69,7 @@ class FeedbackFlow:
         me = ctx.participant
         if what == "skip":
             ctx.reply("feedback.thanks")
-            return await _home(ctx)
+            return await go_home(ctx)
         if match is None:
             return ctx.reply("relay.button_old")
         if what == "score" and match.seeker_id == me.id and answer in ("1", "2", "3", "4", "5"):
@@ -100,7 +95,7 @@ class FeedbackFlow:
             ctx, "feedback.alert_words", score=ctx.state.data.get("score", "?"), text=words
         )
         ctx.reply("feedback.thanks")
-        await _home(ctx)
+        await go_home(ctx)
 
     async def _checkin(self, ctx: FlowContext, match: Match, answer: str) -> None:
         if await _existing(ctx, match.id, "supporter") is not None:

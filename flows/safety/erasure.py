@@ -119,7 +119,7 @@ def _snapshot(ctx: FlowContext) -> dict[str, Any]:
 
 async def erase(ctx: FlowContext) -> None:
     """Erase her in this transaction and queue her last message through a tombstone."""
-    from flows.conversation.matching import make_offers
+    from flows.conversation.offers import make_offers
     from flows.safety.moderation import end_conversation
 
     me = ctx.participant

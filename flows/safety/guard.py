@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from flows.alerts import alert_coordinators
 from flows.context import FlowContext, outbox_row
+from flows.conversation.lookups import OPEN_MATCH, open_request_of
 from flows.events import (
     NOTICE_KIND,
     TEXT_ONLY_CHANNELS,
@@ -31,15 +32,12 @@ from models import (
     OutboxStatus,
     Participant,
     ParticipantStatus,
-    RequestStatus,
     Role,
 )
 
 log = logging.getLogger(__name__)
 
 ONCE_A_DAY = timedelta(days=1)
-OPEN_REQUEST = (RequestStatus.WAITING, RequestStatus.MATCHED)
-LIVE_MATCH = (MatchStatus.ACTIVE, MatchStatus.PAUSED)
 # The guidance note reaches the supporter just after the message that raised it, not before.
 NOTE_DELAY = timedelta(seconds=2)
 
@@ -55,23 +53,12 @@ async def guard_mark(ctx: FlowContext) -> GuardMark:
     return mark
 
 
-async def open_request(ctx: FlowContext, seeker: Participant) -> HelpRequest | None:
-    """Her newest request that is still waiting or in conversation."""
-    query = (
-        select(HelpRequest)
-        .where(HelpRequest.seeker_id == seeker.id, HelpRequest.status.in_(OPEN_REQUEST))
-        .order_by(HelpRequest.created_at.desc(), HelpRequest.id.desc())
-        .limit(1)
-    )
-    return (await ctx.session.execute(query)).scalar_one_or_none()
-
-
 async def live_matches(ctx: FlowContext, person: Participant) -> list[Match]:
     """Her conversations that are going on or paused, whichever side she is on."""
     query = (
         select(Match)
         .where(
-            Match.status.in_(LIVE_MATCH),
+            Match.status.in_(OPEN_MATCH),
             (Match.seeker_id == person.id) | (Match.supporter_id == person.id),
         )
         .order_by(Match.last_activity_at.desc(), Match.id.desc())
@@ -167,7 +154,7 @@ async def danger_guard(ctx: FlowContext, event: InboundEvent) -> bool:
 async def respond_to_danger(ctx: FlowContext, label: str) -> None:
     """Help paths once per request (or daily without one), a supporter note, an alert."""
     seeker = ctx.participant
-    request = await open_request(ctx, seeker)
+    request = await open_request_of(ctx, seeker.id)
     mark = await guard_mark(ctx)
     first_time = False
     if request is not None:

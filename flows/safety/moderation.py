@@ -27,7 +27,7 @@ from flows.alerts import alert_coordinators
 from flows.audit import audit
 from flows.commands import unknown_command
 from flows.context import FlowContext
-from flows.conversation.matching import make_offers
+from flows.conversation.offers import make_offers
 from flows.events import Button, EventKind, InboundEvent, OutboundMessage, msgid
 from flows.safety.guard import live_matches, other_side, queue_notice
 from models import (
@@ -67,7 +67,7 @@ async def end_conversation(
 ) -> None:
     """End a match through the relay's own ending (neutral notice to the other side)."""
     try:
-        from flows.conversation.relay import end_match
+        from flows.conversation.lifecycle import end_match
     except ImportError:
         end_match = None
     if end_match is not None:

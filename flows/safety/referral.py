@@ -28,6 +28,7 @@ from typing import Any
 from flows.alerts import alert_coordinators
 from flows.commands import unknown_command
 from flows.context import FlowContext
+from flows.conversation.lookups import open_request_of
 from flows.events import Button, EventKind, InboundEvent, OutboundMessage, msgid
 from i18n import translate
 
@@ -226,13 +227,13 @@ class ReferralFlow:
     # Steps ---------------------------------------------------------------------------------------
 
     async def _immediate(self, ctx: FlowContext) -> None:
-        from flows.safety.guard import open_request, reference
+        from flows.safety.guard import reference
 
         already_alerted = bool(ctx.state.data.get("immediate"))  # a second tap of the same button
         ctx.remember(immediate=True)
         ctx.state.step = Step.ASK_KIND
         ctx.reply("referral.immediate", services=services_text(ctx, (), emergency_first=True))
-        request = await open_request(ctx, ctx.participant)
+        request = await open_request_of(ctx, ctx.participant.id)
         if request is not None:
             request.urgent = True
         if not already_alerted:
@@ -249,10 +250,10 @@ class ReferralFlow:
         ctx.reply(f"referral.services_{kind}", services=services)
         ctx.reply("referral.tips", buttons=_after_buttons())
         if immediate and not ctx.state.data.get("kind_alerted"):
-            from flows.safety.guard import open_request, reference
+            from flows.safety.guard import reference
 
             ctx.remember(kind_alerted=True)
-            request = await open_request(ctx, ctx.participant)
+            request = await open_request_of(ctx, ctx.participant.id)
             await alert_coordinators(
                 ctx, "referral.alert_kind", ref=reference(ctx.participant, request),
                 kind=msgid(f"referral.kind_{kind}"),
@@ -285,7 +286,7 @@ class ReferralFlow:
             await self._show(ctx, parts[1])
 
     async def _without_moving(self, ctx: FlowContext, parts: list[str]) -> None:
-        from flows.safety.guard import open_request, reference
+        from flows.safety.guard import reference
 
         kind = parts[1] if len(parts) == 2 and parts[0] == "kind" else "other"
         kind = kind if kind in HELP_KINDS else "other"
@@ -295,7 +296,7 @@ class ReferralFlow:
         ctx.send(ctx.participant, OutboundMessage(text_id, {"services": services}))
         ctx.send(ctx.participant, OutboundMessage("referral.tips_short"))
         if immediate:
-            request = await open_request(ctx, ctx.participant)
+            request = await open_request_of(ctx, ctx.participant.id)
             if request is not None:
                 request.urgent = True
             await alert_coordinators(

@@ -13,7 +13,7 @@ stateDiagram-v2
 from flows.audit import audit
 from flows.commands import unknown_command
 from flows.context import FlowContext
-from flows.conversation.matching import offer_waiting_requests
+from flows.conversation.offers import offer_waiting_requests
 from models import Role, SupporterProfile
 
 

@@ -20,7 +20,7 @@ from typing import Any
 
 from flows.commands import unknown_command
 from flows.context import FlowContext
-from flows.conversation.intake import open_conversation
+from flows.conversation.lookups import open_conversation
 from flows.events import EventKind, InboundEvent
 from flows.supporters import duty
 from flows.supporters.invites import redeem_invite

@@ -36,7 +36,7 @@ from flows.alerts import alert_coordinators
 from flows.audit import audit
 from flows.commands import unknown_command
 from flows.context import FlowContext
-from flows.conversation.intake import TOPICS
+from flows.conversation.questions import TOPICS
 from flows.events import Button, msgid
 from flows.weekly_hours import HoursError, parse_weekly_hours
 from i18n import LANGUAGE_NAMES, LANGUAGES

@@ -1,0 +1,189 @@
+"""Delivery: one message from one woman to the other, as a copy under her alias, contacts masked.
+
+Telegram to Telegram media is copied as it is (no "forwarded from"); across channels what can be
+re-sent goes by reference, and what cannot is named so neither side is left guessing.
+"""
+
+from typing import Any
+
+from sqlalchemy import select
+
+from flows.aliases import new_alias
+from flows.context import FlowContext
+from flows.conversation.lookups import other_side, supporter_matches
+from flows.conversation.masking import mask_contacts
+from flows.events import EventKind, InboundEvent, MediaRef, OutboundMessage, msgid
+from models import Match, MatchStatus, OutboxMessage, Participant
+
+MAX_KEPT = 10  # messages she may leave while waiting, or a supporter may have held
+TELEGRAM = "telegram"
+# Media that channels can re-send to another app: voice notes, audio and pictures.
+MEDIA_THAT_CROSSES = frozenset({"voice", "audio", "photo"})
+
+
+def masking(ctx: FlowContext) -> bool:
+    return bool(getattr(ctx.config, "mask_contact_details", True))
+
+
+async def distinct_alias(
+    ctx: FlowContext, supporter: Participant, seeker: Participant, match: Match
+) -> None:
+    """Aliases are drawn at random: two women a supporter talks to must never share one, or
+    her words could go to the wrong woman. The newcomer gets a fresh one."""
+    taken = {
+        (await other_side(ctx, m, supporter)).alias
+        for m in await supporter_matches(ctx, supporter.id)
+        if m.id != match.id
+    }
+    while seeker.alias in taken:
+        seeker.alias = new_alias()
+
+
+def kept_item(event: InboundEvent) -> dict[str, Any]:
+    """What is needed to relay a message later: her words, her chat's message id, media ref."""
+    media = None
+    if event.media is not None:
+        media = {"kind": event.media.kind, "ref": event.media.ref,
+                 "mime_type": event.media.mime_type, "size": event.media.size}  # fmt: skip
+    item = {"text": event.text or "", "chat_message_id": event.chat_message_id, "media": media}
+    if event.extra.get("hidden_links"):
+        item["hidden_links"] = True
+    return item
+
+
+async def deliver(
+    ctx: FlowContext,
+    match: Match,
+    sender: Participant,
+    recipient: Participant,
+    item: dict[str, Any],
+    *,
+    reply_to: str | None = None,
+    notify_sender: bool = True,
+) -> None:
+    """Queue one message to the other side: text re-written with her alias, media copied."""
+    match.last_activity_at = ctx.now
+    source = item.get("chat_message_id")
+    extra = {"match_id": match.id, "source_message_id": source}
+    text = item.get("text") or ""
+    masked = mask_contacts(text) if masking(ctx) and text else None
+    if masked is not None and masked.changed:
+        text = masked.text
+    same_telegram = sender.channel == recipient.channel == TELEGRAM
+    threading = {"_reply_to": reply_to} if reply_to and sender.channel == recipient.channel else {}
+    media = item.get("media")
+    if media is None:
+        ctx.send(
+            recipient,
+            OutboundMessage(
+                "relay.text", {"alias": sender.alias, "text": text, **threading}, kind="relay"
+            ),  # fmt: skip
+            **extra,
+        )
+    elif same_telegram and source and not (masked and masked.changed or item.get("hidden_links")):
+        # Her alias first, then her message copied as it is (no "forwarded from", no name).
+        ctx.send(recipient, OutboundMessage("relay.media_from", {"alias": sender.alias},
+                                            kind="relay"), **extra)  # fmt: skip
+        copy = {"_copy_from": sender.id, "_copy_message_id": source, "alias": sender.alias}
+        ctx.send(recipient, OutboundMessage("relay.media_copy", {**copy, **threading},
+                                            kind="relay"), **extra)  # fmt: skip
+    elif same_telegram or media.get("kind") in MEDIA_THAT_CROSSES:
+        # By reference, with her (masked) caption: on Telegram when the caption held contact
+        # details (a copy would carry the original), across channels for what can be re-sent
+        # (the recipient's channel fetches and re-uploads it, or says it cannot be shown).
+        ctx.send(
+            recipient,
+            OutboundMessage(
+                "relay.media_caption",
+                {"alias": sender.alias, "caption": text},
+                media=MediaRef(**media),
+                kind="relay",
+            ),  # fmt: skip
+            **extra,
+        )
+    else:
+        what = msgid(f"relay.kind_{media.get('kind')}")
+        ctx.send(recipient, OutboundMessage("relay.media_cannot_cross",
+                                            {"alias": sender.alias, "what": what},
+                                            kind="relay"), **extra)  # fmt: skip
+        if text:
+            ctx.send(recipient, OutboundMessage("relay.text", {"alias": sender.alias, "text": text},
+                                                kind="relay"), **extra)  # fmt: skip
+        if notify_sender:
+            ctx.send(sender, OutboundMessage("relay.media_not_delivered", {"what": what}))
+    if masked is not None and masked.changed and notify_sender:
+        ctx.send(sender, OutboundMessage("relay.masked_notice"))
+
+
+async def relay_edit(
+    ctx: FlowContext, match: Match, sender: Participant, recipient: Participant, event: InboundEvent
+) -> None:
+    """An edit becomes an edit of the copy where the channel allows, else a new "(edited)" line."""
+    match.last_activity_at = ctx.now
+    copy = (
+        await ctx.session.execute(
+            select(OutboxMessage)
+            .where(
+                OutboxMessage.match_id == match.id,
+                OutboxMessage.participant_id == recipient.id,
+                OutboxMessage.source_message_id == event.edited_message_id,
+            )
+            .order_by(OutboxMessage.id.desc())
+            .limit(1)
+        )
+    ).scalar_one_or_none()
+    text = event.text or ""
+    masked = mask_contacts(text) if masking(ctx) and text else None
+    if masked is not None:
+        text = masked.text
+    params = {"alias": sender.alias, "text": text}
+    if (
+        copy is not None
+        and copy.text_id == "relay.text"
+        and copy.channel_message_id
+        and sender.channel == recipient.channel == TELEGRAM
+    ):
+        params["_edit_of"] = copy.channel_message_id
+        ctx.send(recipient, OutboundMessage("relay.text", params, kind="edit"), match_id=match.id,
+                 source_message_id=event.edited_message_id)  # fmt: skip
+    else:
+        ctx.send(recipient, OutboundMessage("relay.edited", params, kind="relay"),
+                 match_id=match.id, source_message_id=event.edited_message_id)  # fmt: skip
+    if masked is not None and masked.changed:
+        ctx.reply("relay.masked_notice")
+
+
+async def relay_message(ctx: FlowContext, match: Match, event: InboundEvent) -> None:
+    """What she writes in an open conversation goes to the other side (a paused one holds)."""
+    me = ctx.participant
+    if "choices" in (ctx.state.data or {}):
+        # She is writing to the other woman now: a later "1" is her words, not a choice.
+        ctx.state.data = {k: v for k, v in ctx.state.data.items() if k != "choices"}
+    if match.status == MatchStatus.PAUSED:
+        return ctx.reply("relay.paused")
+    other = await other_side(ctx, match, me)
+    if event.kind == EventKind.UNSUPPORTED:
+        return ctx.reply("relay.unsupported")
+    if event.kind == EventKind.EDIT:
+        return await relay_edit(ctx, match, me, other, event)
+    reply_source = await _reply_source(ctx, event, match)
+    await deliver(ctx, match, me, other, kept_item(event), reply_to=reply_source)
+
+
+async def _reply_source(ctx: FlowContext, event: InboundEvent, match: Match) -> str | None:
+    """When she replied to a copy, the other side's original, so the reply threads there."""
+    if not event.reply_to:
+        return None
+    return (
+        await ctx.session.execute(
+            select(OutboxMessage.source_message_id)
+            .where(
+                OutboxMessage.participant_id == ctx.participant.id,
+                OutboxMessage.channel_message_id == event.reply_to,
+                # A copy from an earlier conversation names a message in another chat.
+                OutboxMessage.match_id == match.id,
+            )
+            .order_by(OutboxMessage.id.desc())
+            .limit(1)
+        )
+    ).scalar_one_or_none()

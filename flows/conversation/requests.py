@@ -1,0 +1,106 @@
+"""Her help request: opened with its alert and expiry, offered, and honest words while she waits."""
+
+from collections.abc import Iterable
+from datetime import timedelta
+
+from flows.context import FlowContext
+from flows.conversation.eligibility import anyone_on_duty
+from flows.conversation.lookups import RELAY, RelayStep, open_request_of, send_with_choices
+from flows.conversation.offers import make_offers, withdraw_offers
+from flows.events import Button, OutboundMessage
+from models import HelpRequest, Offer, OfferStatus, Participant, RequestStatus
+
+
+def _alert_minutes(ctx: FlowContext) -> float:
+    return float(ctx.config.coordinator_alert_after_minutes)
+
+
+async def create_request(
+    ctx: FlowContext,
+    seeker: Participant,
+    *,
+    topic: str,
+    language: str,
+    note: str | None,
+    urgent: bool,
+    exclude: Iterable[int] = (),
+) -> HelpRequest:
+    """A waiting request with its alert and expiry scheduled; `exclude` are never offered it."""
+    request = HelpRequest(
+        seeker_id=seeker.id,
+        status=RequestStatus.WAITING,
+        topic=topic,
+        language=language,
+        urgent=urgent,
+        note=note,
+        created_at=ctx.now,
+    )
+    ctx.session.add(request)
+    await ctx.session.flush()
+    for supporter_id in exclude:
+        # An offer row that is already over keeps her from being offered this request again.
+        ctx.session.add(
+            Offer(
+                request_id=request.id,
+                supporter_id=supporter_id,
+                status=OfferStatus.WITHDRAWN,
+                created_at=ctx.now,
+                expires_at=ctx.now,
+            )
+        )
+    ctx.schedule("unmatched_alert", ctx.now + timedelta(minutes=_alert_minutes(ctx)), request.id)
+    expiry = timedelta(hours=float(ctx.config.request_expiry_hours))
+    ctx.schedule("request_expiry", ctx.now + expiry, request.id)
+    await ctx.session.flush()
+    return request
+
+
+def waiting_buttons(request: HelpRequest) -> list[Button]:
+    return [
+        Button("match.button_help_now", "menu:help_now"),
+        Button("match.button_cancel", f"relay:cancel:{request.id}"),
+    ]
+
+
+async def tell_where_she_stands(
+    ctx: FlowContext, seeker: Participant, request: HelpRequest, offered: int
+) -> None:
+    """Honest words: someone will answer, roughly when, and what she can do meanwhile."""
+    minutes = round(_alert_minutes(ctx))
+    if offered:
+        text_id = "match.waiting"
+    elif await anyone_on_duty(ctx, request.language):
+        text_id = "match.waiting_busy"
+    else:
+        text_id = "match.waiting_night"
+    await send_with_choices(
+        ctx, seeker, OutboundMessage(text_id, {"minutes": minutes}, tuple(waiting_buttons(request)))
+    )
+
+
+async def submit_request(
+    ctx: FlowContext, *, topic: str, note: str | None, urgent: bool
+) -> HelpRequest:
+    """Open her request (intake's last step), offer it, and tell her where she stands."""
+    seeker = ctx.participant
+    existing = await open_request_of(ctx, seeker.id)
+    if existing is not None:
+        ctx.reply("match.already_open")
+        await ctx.resume(RELAY)
+        return existing
+    request = await create_request(
+        ctx, seeker, topic=topic, language=ctx.language, note=note, urgent=urgent
+    )
+    offered = await make_offers(ctx, request)
+    await tell_where_she_stands(ctx, seeker, request, offered)
+    ctx.go(RELAY, RelayStep.WAITING, request_id=request.id)
+    return request
+
+
+async def cancel_request(ctx: FlowContext, request: HelpRequest) -> None:
+    """She started over: her words go, supporters still holding an offer see it withdrawn."""
+    if request.status == RequestStatus.WAITING:
+        request.status = RequestStatus.CANCELLED
+    request.note = None
+    request.ended_at = request.ended_at or ctx.now
+    await withdraw_offers(ctx, request, "match.offer_withdrawn")
