@@ -3,7 +3,7 @@
 import pytest
 from sqlalchemy import select
 
-from flows.safety.referral import display_phone
+from flows.safety.help_lines import display_phone
 from i18n import LANGUAGES, translate
 from models import FlowState, HelpRequest
 from tests.support import World, running_service

@@ -25,12 +25,14 @@ import logging
 import secrets
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any
 
 from sqlalchemy import String, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from flows.context import FlowContext
+from flows.conversation.lifecycle import end_match
+from flows.conversation.offers import make_offers
+from flows.detour import come_back, step_aside
 from flows.events import Button, EventKind, InboundEvent
 from flows.safety.guard import live_matches, queue_notice
 from models import (
@@ -77,8 +79,7 @@ class ErasureFlow:
 
     async def handle(self, ctx: FlowContext, event: InboundEvent) -> None:
         if event.kind == EventKind.COMMAND and event.command == "forget":
-            back = ctx.state.data.get("back") if ctx.state.flow == NAME else _snapshot(ctx)
-            ctx.go(NAME, Step.CONFIRM, back=back)
+            step_aside(ctx, NAME, Step.CONFIRM)
             return _ask(ctx)
         if ctx.state.flow != NAME:
             ctx.reply("forget.old_button")
@@ -87,7 +88,7 @@ class ErasureFlow:
             return await erase(ctx)
         if event.choice == "forget:no" or event.kind == EventKind.COMMAND:
             ctx.reply("forget.kept")
-            return await _back(ctx)
+            return await come_back(ctx, NAME)
         _ask(ctx)
 
 
@@ -98,33 +99,14 @@ def _ask(ctx: FlowContext) -> None:
     ])  # fmt: skip
 
 
-async def _back(ctx: FlowContext) -> None:
-    back = ctx.state.data.get("back")
-    if isinstance(back, dict) and back.get("flow") and back["flow"] != NAME:
-        ctx.go(back["flow"], back.get("step") or "", **(back.get("data") or {}))
-    else:
-        ctx.go("intake", "")
-    target = ctx.flows.get(ctx.state.flow)
-    if target is not None and hasattr(target, "resume"):
-        await ctx.resume(ctx.state.flow)
-
-
-def _snapshot(ctx: FlowContext) -> dict[str, Any]:
-    data = {k: v for k, v in (ctx.state.data or {}).items() if k != "choices"}
-    return {"flow": ctx.state.flow, "step": ctx.state.step, "data": data}
-
-
 # --- Erasing --------------------------------------------------------------------------------------
 
 
 async def erase(ctx: FlowContext) -> None:
     """Erase her in this transaction and queue her last message through a tombstone."""
-    from flows.conversation.offers import make_offers
-    from flows.safety.moderation import end_conversation
-
     me = ctx.participant
     for match in await live_matches(ctx, me):
-        await end_conversation(ctx, match, by=me, reason="erased")
+        await end_match(ctx, match, by=me, reason="erased")
     session = ctx.session
     await session.flush()
     language, channel, cipher, me_id = me.language, me.channel, me.address_cipher, me.id

@@ -23,6 +23,8 @@ from flows.events import (
     OutboundMessage,
     msgid,
 )
+from flows.safety.help_lines import kinds_for_signal, services_text
+from flows.safety.screening import screen
 from models import (
     GuardMark,
     HelpRequest,
@@ -138,8 +140,6 @@ async def danger_guard(ctx: FlowContext, event: InboundEvent) -> bool:
     if ctx.participant.role != Role.SEEKER:
         return False
     try:
-        from flows.safety.screening import screen
-
         verdict = screen(event.text)
     except Exception:  # a broken lexicon must not stop her message from being handled
         log.exception("danger screening is unavailable")
@@ -191,8 +191,6 @@ async def respond_to_danger(ctx: FlowContext, label: str) -> None:
 
 async def send_help_paths(ctx: FlowContext, label: str) -> None:
     """The emergency number and the lines for what she seems to be living, in her language."""
-    from flows.safety.referral import kinds_for_signal, services_text
-
     params = {"services": services_text(ctx, kinds_for_signal(label))}
     text_id = f"safety.help_paths_{label}"
     if ctx.participant.channel in TEXT_ONLY_CHANNELS:

@@ -27,7 +27,9 @@ from flows.alerts import alert_coordinators
 from flows.audit import audit
 from flows.commands import unknown_command
 from flows.context import FlowContext
+from flows.conversation.lifecycle import end_match
 from flows.conversation.offers import make_offers
+from flows.detour import come_back, go_back, step_aside
 from flows.events import Button, EventKind, InboundEvent, OutboundMessage, msgid
 from flows.safety.guard import live_matches, other_side, queue_notice
 from models import (
@@ -62,34 +64,10 @@ class Step(StrEnum):
 # --- Actions shared with the command line --------------------------------------------------------
 
 
-async def end_conversation(
-    ctx: FlowContext, match: Match, *, by: Participant | None, reason: str
-) -> None:
-    """End a match through the relay's own ending (neutral notice to the other side)."""
-    try:
-        from flows.conversation.lifecycle import end_match
-    except ImportError:
-        end_match = None
-    if end_match is not None:
-        await end_match(ctx, match, by=by, reason=reason)
-        return
-    # Without the relay flow installed, end it plainly and tell both sides neutrally.
-    match.status, match.ended_at, match.ended_by = MatchStatus.ENDED, ctx.now, reason
-    request = await ctx.session.get(HelpRequest, match.request_id)
-    if request is not None and request.status == RequestStatus.MATCHED:
-        request.status, request.ended_at, request.note = RequestStatus.ENDED, ctx.now, None
-    for person_id in (match.seeker_id, match.supporter_id):
-        if by is not None and person_id == by.id:
-            continue
-        person = await ctx.session.get(Participant, person_id)
-        if person is not None:
-            ctx.send(person, OutboundMessage("report.ended_neutral"))
-
-
 async def ban(ctx: FlowContext, target: Participant, actor: str) -> None:
     """Nothing from her reaches anyone any more; she hears one neutral line."""
     for match in await live_matches(ctx, target):
-        await end_conversation(ctx, match, by=target, reason="banned")
+        await end_match(ctx, match, by=target, reason="banned")
     await _withdraw(ctx, target)
     queue_notice(ctx, target, "safety.banned_notice")
     mark = await ctx.session.get(GuardMark, target.id)
@@ -115,7 +93,7 @@ async def suspend(ctx: FlowContext, target: Participant, actor: str) -> bool:
     await ctx.session.flush()
     for match in await live_matches(ctx, target):
         if match.supporter_id == target.id:
-            await end_conversation(ctx, match, by=target, reason="banned")
+            await end_match(ctx, match, by=target, reason="banned")
     await _withdraw_her_offers(ctx, target)
     ctx.send(target, _message("mod.suspended_notice"))
     audit(ctx.session, ctx.now, actor, "suspend", f"participant:{target.id}")
@@ -190,11 +168,11 @@ class ModerationFlow:
         if ctx.state.flow != NAME:
             # An old button from a finished report or block: nothing to do, say so kindly.
             ctx.reply("report.old_button")
-            return await self._back(ctx)
+            return await come_back(ctx, NAME)
         step = ctx.state.step
         if choice in ("report:cancel", "mod:block:no"):
             ctx.reply("report.cancelled")
-            return await self._back(ctx)
+            return await come_back(ctx, NAME)
         if step == Step.REPORT_REASON and choice.startswith("report:reason:"):
             reason = choice.rsplit(":", 1)[1]
             if reason in REASONS:
@@ -224,9 +202,8 @@ class ModerationFlow:
                 matches = await live_matches(ctx, ctx.participant)
                 if not matches:
                     return ctx.reply("report.no_conversation")
-                back = ctx.state.data.get("back") if ctx.state.flow == NAME else _snapshot(ctx)
                 step = Step.REPORT_REASON if event.command == "report" else Step.BLOCK_CONFIRM
-                ctx.go(NAME, step, back=back, match_id=matches[0].id)
+                step_aside(ctx, NAME, step, match_id=matches[0].id)
                 return self._prompt(ctx)
             case "reports" | "ban" | "suspend" if ctx.participant.role == Role.COORDINATOR:
                 return await self._coordinator_command(ctx, event)
@@ -260,7 +237,7 @@ class ModerationFlow:
         match = await self._current_match(ctx)
         if match is None:
             ctx.reply("report.conversation_gone")
-            return await self._back(ctx)
+            return await come_back(ctx, NAME)
         reason = ctx.state.data.get("reason") or "other"
         report = Report(
             reporter_id=ctx.participant.id, reported_id=other_side(match, ctx.participant),
@@ -283,28 +260,18 @@ class ModerationFlow:
         if other is not None:
             ctx.send(other, _message("report.paused_other"))
         ctx.reply("report.filed")
-        await self._back(ctx, prompt=False)
+        go_back(ctx, NAME)
 
     async def _block(self, ctx: FlowContext) -> None:
         match = await self._current_match(ctx)
         if match is None:
             ctx.reply("report.conversation_gone")
-            return await self._back(ctx)
+            return await come_back(ctx, NAME)
         other_id = other_side(match, ctx.participant)
         await _record_block(ctx, ctx.participant.id, other_id)
-        await self._back(ctx, prompt=False)
-        await end_conversation(ctx, match, by=ctx.participant, reason="blocked")
+        go_back(ctx, NAME)
+        await end_match(ctx, match, by=ctx.participant, reason="blocked")
         ctx.reply("report.blocked_done")
-
-    async def _back(self, ctx: FlowContext, *, prompt: bool = True) -> None:
-        back = ctx.state.data.get("back") if ctx.state.flow == NAME else None
-        if isinstance(back, dict) and back.get("flow") and back["flow"] != NAME:
-            ctx.go(back["flow"], back.get("step") or "", **(back.get("data") or {}))
-        elif ctx.state.flow == NAME:
-            ctx.go("intake", "")
-        target = ctx.flows.get(ctx.state.flow)
-        if prompt and target is not None and hasattr(target, "resume"):
-            await ctx.resume(ctx.state.flow)
 
     # Coordinators ------------------------------------------------------------------------------
 
@@ -365,7 +332,7 @@ class ModerationFlow:
         elif action == "end":
             await _record_block(ctx, report.reporter_id, report.reported_id)
             if live and match is not None:
-                await end_conversation(ctx, match, by=None, reason="blocked")
+                await end_match(ctx, match, by=None, reason="blocked")
         elif action == "suspend":
             supporter = await ctx.session.get(Participant, match.supporter_id) if match else None
             await _record_block(ctx, report.reporter_id, report.reported_id)
@@ -414,8 +381,3 @@ def _report_buttons(report_id: int) -> tuple[Button, ...]:
         Button(f"mod.action_{action}", f"mod:{action}:{report_id}")
         for action in ("resume", "end", "suspend", "ban")
     )
-
-
-def _snapshot(ctx: FlowContext) -> dict[str, Any]:
-    data = {k: v for k, v in (ctx.state.data or {}).items() if k != "choices"}
-    return {"flow": ctx.state.flow, "step": ctx.state.step, "data": data}

@@ -21,7 +21,6 @@ stateDiagram-v2
 ```
 """
 
-import logging
 from enum import StrEnum
 from typing import Any
 
@@ -29,114 +28,19 @@ from flows.alerts import alert_coordinators
 from flows.commands import unknown_command
 from flows.context import FlowContext
 from flows.conversation.lookups import open_request_of
+from flows.detour import go_back, step_aside
 from flows.events import Button, EventKind, InboundEvent, OutboundMessage, msgid
-from i18n import translate
-
-log = logging.getLogger(__name__)
+from flows.safety.guard import reference
+from flows.safety.help_lines import HELP_KINDS, services_text
 
 NAME = "referral"
+IN_CONVERSATION = ("connected", "held")  # relay steps where her words go to a supporter
 
 
 class Step(StrEnum):
     ASK_DANGER = "ask_danger"
     ASK_KIND = "ask_kind"
     SHOWN = "shown"
-
-
-# What she can name, and the directory kinds that answer it, most fitting first.
-HELP_KINDS: dict[str, tuple[str, ...]] = {
-    "home": ("domestic_violence", "victims_of_crime", "emotional_crisis"),
-    "sexual": ("sexual_violence", "domestic_violence", "victims_of_crime"),
-    "exploited": ("trafficking", "migrants_legal_aid"),
-    "self": ("emotional_crisis",),
-    "other": ("domestic_violence", "emotional_crisis", "victims_of_crime", "migrants_legal_aid"),
-}
-SIGNAL_KINDS = {"violence": HELP_KINDS["home"], "self_harm": HELP_KINDS["self"]}
-EMERGENCY = "emergency"
-IN_CONVERSATION = ("connected", "held")  # relay steps where her words go to a supporter
-# Help lines that only serve children are not what an adult woman in danger needs first.
-LEAVE_OUT = frozenset({"children"})
-
-
-# Shown only if the directory cannot be read: the numbers that must never be missing.
-FALLBACK_LINES = "• 112\n☎ 112\n\n• Niebieska Linia\n☎ 800 120 002\n\n• 116 123\n☎ 116 123"
-
-
-def kinds_for_signal(label: str) -> tuple[str, ...]:
-    return SIGNAL_KINDS.get(label, HELP_KINDS["other"])
-
-
-# --- The numbers, from the help directory ---------------------------------------------------------
-
-
-def _services(ctx: FlowContext, kinds: tuple[str, ...]) -> list[Any]:
-    """Directory entries for these kinds in this order, each once."""
-    from flows.safety.directory import load_directory
-
-    country = getattr(ctx.config, "help_country", "PL") or "PL"
-    directory = load_directory()
-    chosen: list[Any] = []
-    seen: set[str] = set()
-    for kind in kinds:
-        for service in directory.services(country=country, kinds=[kind]):
-            if service.id in seen or (service.kinds and set(service.kinds) <= LEAVE_OUT):
-                continue
-            seen.add(service.id)
-            chosen.append(service)
-    return chosen
-
-
-# Polish mobile prefixes: these numbers are written 3-3-3, landlines 2-3-2-2 after the area code.
-_PL_MOBILE = ("45", "50", "51", "53", "57", "60", "66", "69", "72", "73", "78", "79", "88")
-
-
-def display_phone(phone: str) -> str:
-    """The number as people write it ("+48 22 628 01 20", "800 120 002"), still tappable."""
-    digits = phone.lstrip("+")
-    if not digits.isdigit():
-        return phone
-    if phone.startswith("+48") and len(digits) == 11:
-        national = digits[2:]
-        if national.startswith(_PL_MOBILE) or national.startswith("80"):
-            return f"+48 {national[:3]} {national[3:6]} {national[6:]}"
-        return f"+48 {national[:2]} {national[2:5]} {national[5:7]} {national[7:]}"
-    if not phone.startswith("+") and len(digits) in (6, 9):
-        return " ".join(digits[i : i + 3] for i in range(0, len(digits), 3))
-    return phone
-
-
-def _service_line(language: str, service: Any) -> str:
-    descriptions = service.descriptions or {}
-    description = descriptions.get(language) or descriptions.get("en") or ""
-    facts = [service.hours] if service.hours else []
-    if service.free:
-        facts.append(translate(language, "referral.free"))
-    # The number stands alone on its line so Telegram and WhatsApp make it tappable.
-    when = f" ({', '.join(facts)})" if facts else ""
-    lines = [f"• {service.name}", f"☎ {display_phone(service.phone)}{when}"]
-    if description:
-        lines.append(" ".join(description.split()))
-    return "\n".join(lines)
-
-
-def services_text(
-    ctx: FlowContext, kinds: tuple[str, ...], *, emergency_first: bool = False
-) -> str:
-    """The services for `kinds` as lines in her language; 112 first in danger, last otherwise."""
-    language = ctx.language
-    try:
-        services = _services(ctx, kinds)
-        emergency = _services(ctx, (EMERGENCY,))
-    except Exception:  # a broken directory must never leave her without a number
-        log.exception("help directory unavailable; showing the built-in numbers")
-        return FALLBACK_LINES
-    ids = {service.id for service in emergency}
-    services = [service for service in services if service.id not in ids]
-    ordered = [*emergency, *services] if emergency_first else [*services, *emergency]
-    return "\n\n".join(_service_line(language, service) for service in ordered)
-
-
-# --- The flow -------------------------------------------------------------------------------------
 
 
 def _danger_buttons() -> list[Button]:
@@ -170,8 +74,7 @@ class ReferralFlow:
         self, ctx: FlowContext, return_to: str | None = None, immediate: bool = False, **_: Any
     ) -> None:
         """Start the referral; leaving brings her back to `return_to`, or to where she was."""
-        back = ctx.state.data.get("back") if ctx.state.flow == NAME else _snapshot(ctx)
-        ctx.go(NAME, Step.ASK_DANGER, back=back, return_to=return_to)
+        step_aside(ctx, NAME, Step.ASK_DANGER, return_to=return_to)
         if immediate:
             return await self._immediate(ctx)
         ctx.reply("referral.ask_danger", buttons=_danger_buttons())
@@ -207,7 +110,7 @@ class ReferralFlow:
                 ctx.state.step = Step.ASK_KIND
                 ctx.reply("referral.ask_kind", buttons=_kind_buttons())
             case ["supporter"]:
-                await self._restore(ctx)
+                go_back(ctx, NAME)
                 return await ctx.enter("intake", urgent=True)
             case ["open"]:
                 return self._prompt(ctx)
@@ -217,7 +120,7 @@ class ReferralFlow:
     async def leave(self, ctx: FlowContext) -> None:
         """She leaves the referral: back where she was, or intake's menu."""
         return_to = ctx.state.data.get("return_to")
-        await self._restore(ctx)
+        go_back(ctx, NAME)
         target = return_to or (ctx.state.flow if ctx.state.flow != NAME else None) or "intake"
         flow = ctx.flows.get(target)
         if flow is not None and hasattr(flow, "resume"):
@@ -227,8 +130,6 @@ class ReferralFlow:
     # Steps ---------------------------------------------------------------------------------------
 
     async def _immediate(self, ctx: FlowContext) -> None:
-        from flows.safety.guard import reference
-
         already_alerted = bool(ctx.state.data.get("immediate"))  # a second tap of the same button
         ctx.remember(immediate=True)
         ctx.state.step = Step.ASK_KIND
@@ -250,8 +151,6 @@ class ReferralFlow:
         ctx.reply(f"referral.services_{kind}", services=services)
         ctx.reply("referral.tips", buttons=_after_buttons())
         if immediate and not ctx.state.data.get("kind_alerted"):
-            from flows.safety.guard import reference
-
             ctx.remember(kind_alerted=True)
             request = await open_request_of(ctx, ctx.participant.id)
             await alert_coordinators(
@@ -286,8 +185,6 @@ class ReferralFlow:
             await self._show(ctx, parts[1])
 
     async def _without_moving(self, ctx: FlowContext, parts: list[str]) -> None:
-        from flows.safety.guard import reference
-
         kind = parts[1] if len(parts) == 2 and parts[0] == "kind" else "other"
         kind = kind if kind in HELP_KINDS else "other"
         immediate = parts == ["danger", "yes"]
@@ -303,19 +200,6 @@ class ReferralFlow:
                 ctx, "referral.alert_immediate", ref=reference(ctx.participant, request)
             )
 
-    async def _restore(self, ctx: FlowContext) -> None:
-        back = ctx.state.data.get("back")
-        if isinstance(back, dict) and back.get("flow") and back.get("flow") != NAME:
-            ctx.go(back["flow"], back.get("step") or "", **(back.get("data") or {}))
-        else:
-            ctx.go("intake", "")
-
 
 async def _unknown_command(ctx: FlowContext) -> None:
     await unknown_command(ctx)
-
-
-def _snapshot(ctx: FlowContext) -> dict[str, Any]:
-    """Where she was, so that leaving puts her back exactly there."""
-    data = {k: v for k, v in (ctx.state.data or {}).items() if k != "choices"}
-    return {"flow": ctx.state.flow, "step": ctx.state.step, "data": data}
