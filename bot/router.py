@@ -19,6 +19,7 @@ from flows.context import FlowContext, outbox_row
 from flows.events import TEXT_ONLY_CHANNELS, Button, EventKind, InboundEvent, OutboundMessage
 from flows.registry import Routes
 from i18n import normalise_language, translate
+from i18n.bidi import strip_marks
 from models import FlowState, OutboxMessage, Participant, ParticipantStatus, ProcessedInbound
 
 log = logging.getLogger(__name__)
@@ -42,6 +43,7 @@ class Router:
 
     async def handle(self, event: InboundEvent) -> Outcome:
         """Process one event exactly once; on failure roll back and tell her kindly."""
+        event = _without_direction_marks(event)
         try:
             async with self.session_factory() as session, session.begin():
                 outcome = await self._handle(session, event)
@@ -169,9 +171,18 @@ async def _resolve_typed_choice(
     typed = event.text.strip().rstrip(".)").casefold()
     for number, button in enumerate(offered, start=1):
         label = translate(normalise_language(participant.language), button.text_id, button.params)
-        if typed == str(number) or typed == label.casefold():
+        if typed == str(number) or typed == strip_marks(label).strip().casefold():
             return replace(event, kind=EventKind.CHOICE, choice=button.choice)
     return event
+
+
+def _without_direction_marks(event: InboundEvent) -> InboundEvent:
+    """Our texts carry invisible direction marks; what she copies from them (a code, a button's
+    words, a command) must read as she sees it."""
+    text, args = strip_marks(event.text), strip_marks(event.args)
+    if (text, args) == (event.text, event.args):
+        return event
+    return replace(event, text=text, args=args)
 
 
 async def _newest_buttons(session: AsyncSession, participant_id: int) -> list | None:

@@ -1,5 +1,7 @@
 """Add or update texts in all six catalogs from a JSON file: {"en": {"id": "text"}, "pl": {...}}.
 
+A plural entry (its id listed in i18n/plurals.py) is given as a list of its forms.
+
 Usage: .venv/bin/python -m i18n.merge_texts texts.json   (then `make i18n-compile`)
 """
 
@@ -29,10 +31,13 @@ def merge(texts: dict[str, dict[str, str]]) -> None:
             else:
                 catalog = Catalog(locale=language, project="peerline", charset="utf-8")
             for text_id, text in entries.items():
+                # A list is a plural entry's forms, in the order of the catalog's Plural-Forms.
+                key = (text_id, text_id) if isinstance(text, list) else text_id
+                value = tuple(text) if isinstance(text, list) else text
                 if text_id in catalog:
-                    catalog[text_id].string = text
+                    catalog[text_id].id, catalog[text_id].string = key, value
                 else:
-                    catalog.add(text_id, text)
+                    catalog.add(key, value)
             catalog.fuzzy = False
             with open(path, "wb") as handle:
                 write_po(handle, catalog, width=100, sort_output=True)

@@ -384,9 +384,15 @@ def test_every_text_of_intake_onboarding_and_coordination_exists_in_all_six_lang
     for language in LANGUAGES:
         with open(CATALOG_DIR / language / "LC_MESSAGES" / "messages.po", "rb") as handle:
             catalogs[language] = read_po(handle, locale=language)
+
+    def general(text: str | tuple[str, ...]) -> str:  # a plural entry by its form for many
+        return text[-1] if isinstance(text, tuple) else text
+
     for text_id in sorted(ids):
-        english = catalogs["en"][text_id].string
+        english = general(catalogs["en"][text_id].string)
         for language, catalog in catalogs.items():
             message = catalog.get(text_id)
             assert message is not None and message.string, f"{language}: {text_id} is missing"
-            assert placeholders(message.string) == placeholders(english), (language, text_id)
+            assert placeholders(general(message.string)) == placeholders(english), (
+                language, text_id,
+            )  # fmt: skip
