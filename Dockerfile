@@ -8,9 +8,8 @@ COPY flows flows
 COPY models models
 COPY migrations migrations
 COPY i18n i18n
-RUN pip install --no-cache-dir --prefix=/install -c constraints.txt . \
- && PYTHONPATH=/install/lib/python3.11/site-packages python -m babel.messages.frontend compile \
-      --domain messages --directory i18n
+# The catalogs travel inside the package and are compiled in memory when first used.
+RUN pip install --no-cache-dir --prefix=/install -c constraints.txt .
 
 FROM python:3.11-slim
 ENV PYTHONUNBUFFERED=1 PYTHONDONTWRITEBYTECODE=1 ENV=production HOST=0.0.0.0 PORT=8080

@@ -12,6 +12,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from babel import Locale
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
@@ -20,8 +21,18 @@ from i18n.bidi import has_right_to_left, hold_commands, hold_numbers, isolate, s
 from i18n.plurals import COUNTED, NP_
 
 CATALOG_DIR = Path(__file__).parent
-LANGUAGES = ("en", "pl", "uk", "ru", "fa", "ar")
-RIGHT_TO_LEFT = frozenset({"fa", "ar"})
+_FIRST = ("en", "pl", "uk", "ru", "fa", "ar")  # the order her language menu shows
+# A language is spoken when its catalog exists: adding one is `python -m i18n.workflow add xx`.
+LANGUAGES = _FIRST + tuple(
+    sorted(
+        path.parent.parent.name
+        for path in CATALOG_DIR.glob("*/LC_MESSAGES/messages.po")
+        if path.parent.parent.name not in _FIRST
+    )
+)
+RIGHT_TO_LEFT = frozenset(
+    code for code in LANGUAGES if Locale.parse(code).character_order == "right-to-left"
+)
 LANGUAGE_NAMES = {  # each language named in itself; Afghan women look for Dari
     "en": "English",
     "pl": "Polski",
@@ -29,7 +40,7 @@ LANGUAGE_NAMES = {  # each language named in itself; Afghan women look for Dari
     "ru": "Русский",
     "fa": "فارسی / دری",
     "ar": "العربية",
-}
+} | {code: Locale.parse(code).get_display_name(code).capitalize() for code in LANGUAGES[6:]}
 FALLBACK = "en"
 # Languages we do not speak whose readers are best served by one we do.
 CLOSEST = {"be": "ru"}

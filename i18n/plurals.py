@@ -5,6 +5,8 @@ that sends it: the flows pass the number as before and the catalog picks the for
 1 / 2–4 / 5+ in Polish, six forms in Arabic).
 """
 
+from babel import Locale
+
 
 def NP_(text_id: str) -> str:
     """Marks a text id as plural for extraction (it becomes an entry with msgid_plural)."""
@@ -27,6 +29,7 @@ COUNTED: dict[str, str] = {
 }
 
 # The order of the forms in a catalog, as GNU gettext and CLDR give them for integers.
+CLDR_ORDER = ("zero", "one", "two", "few", "many", "other")
 FORMS: dict[str, tuple[str, ...]] = {
     "en": ("one", "other"),
     "pl": ("one", "few", "many"),
@@ -35,3 +38,11 @@ FORMS: dict[str, tuple[str, ...]] = {
     "fa": ("other",),
     "ar": ("zero", "one", "two", "few", "many", "other"),
 }
+
+
+def forms_of(language: str) -> tuple[str, ...]:
+    """The plural categories a catalog in `language` has, in catalog order."""
+    if language in FORMS:
+        return FORMS[language]
+    tags = Locale.parse(language).plural_form.tags | {"other"}
+    return tuple(tag for tag in CLDR_ORDER if tag in tags)
