@@ -58,7 +58,7 @@ async def test_a_language_typed_by_name_is_understood(database_url):
         await user.text("hi")
         welcome, _ = await user.text("Polski")
         assert (await user.participant()).language == "pl"
-        assert "Zostajesz anonimowa" in welcome.text
+        assert "Pozostajesz anonimowa" in welcome.text
 
 
 async def test_the_welcome_says_anonymous_peers_retention_and_the_emergency_number(database_url):
