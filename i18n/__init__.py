@@ -33,14 +33,18 @@ LANGUAGES = _FIRST + tuple(
 RIGHT_TO_LEFT = frozenset(
     code for code in LANGUAGES if Locale.parse(code).character_order == "right-to-left"
 )
-LANGUAGE_NAMES = {  # each language named in itself; Afghan women look for Dari
+_OWN_NAMES = {  # each language named in itself; Afghan women look for Dari
     "en": "English",
     "pl": "Polski",
     "uk": "Українська",
     "ru": "Русский",
     "fa": "فارسی / دری",
     "ar": "العربية",
-} | {code: Locale.parse(code).get_display_name(code).capitalize() for code in LANGUAGES[6:]}
+}
+LANGUAGE_NAMES = {
+    code: _OWN_NAMES.get(code) or Locale.parse(code).get_display_name(code).capitalize()
+    for code in LANGUAGES
+}
 FALLBACK = "en"
 # Languages we do not speak whose readers are best served by one we do.
 CLOSEST = {"be": "ru"}
