@@ -9,7 +9,7 @@ One folder per feature, over a small kernel; each imports only what is below it 
     outreach/        campaigns and the news switch
     conversation/    intake, matching, relay, feedback: a help-seeker's way to a supporter and back
     kernel           context, events, commands, alerts, audit, aliases, metrics, data_files,
-                     weekly_hours: what every flow shares
+                     detour, weekly_hours: what every flow shares
 
 safety, supporters and outreach never import each other; the kernel imports no feature.
 """
