@@ -89,12 +89,15 @@ class Router:
             session.add(state)
         event = await _resolve_typed_choice(session, event, state, participant)
         ctx = FlowContext(
-            session, participant, state, self.clock.now(), self.config, self.routes.flows
-        )
+            session, participant, state, self.clock.now(), self.config, self.routes.flows,
+            event=event,
+        )  # fmt: skip
         for guard in self.routes.guards:
             if await guard(ctx, event):
-                return Outcome.HANDLED
-        await self.routes.flow_for(event, state.flow).handle(ctx, event)
+                break
+        else:
+            await self.routes.flow_for(event, state.flow).handle(ctx, event)
+        ctx.settle_keyboard()
         return Outcome.HANDLED
 
     async def find_participant(

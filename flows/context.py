@@ -7,7 +7,15 @@ from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from flows.events import Button, InboundEvent, MediaRef, OutboundMessage
+from flows.events import (
+    CHOSEN,
+    EDITING_CHANNELS,
+    Button,
+    EventKind,
+    InboundEvent,
+    MediaRef,
+    OutboundMessage,
+)
 from models import FlowState, OutboxMessage, OutboxStatus, Participant, ParticipantStatus
 from models.schedule import ScheduledJob
 
@@ -51,6 +59,13 @@ def _media_json(media: MediaRef | None) -> dict[str, Any] | None:
     return {"kind": media.kind, "ref": media.ref, "mime_type": media.mime_type, "size": media.size}
 
 
+# Answers that say the pressed button no longer means anything: its keyboard is removed, unticked.
+OLD_BUTTON_ANSWERS = frozenset({
+    "intake.old_button", "onboard.old_button", "forget.old_button", "report.old_button",
+    "relay.button_old", "relay.already_ended",
+})  # fmt: skip
+
+
 class Settingsish(Protocol):
     default_language: str
 
@@ -64,6 +79,10 @@ class FlowContext:
     config: Any = None  # the deployment's settings object; flows read their knobs from it
     flows: Mapping[str, Any] = field(default_factory=dict)
     queued: list[OutboxMessage] = field(default_factory=list)
+    event: InboundEvent | None = None  # what she sent, when a flow answers her
+    # What became of the keyboard she pressed: "chosen" (her choice shown), "edited" (the flow
+    # rewrote that message) or "old" (the button no longer meant anything: keyboard removed).
+    pressed: str = "chosen"
 
     @property
     def language(self) -> str:
@@ -75,12 +94,48 @@ class FlowContext:
         *,
         buttons: tuple[Button, ...] | list[Button] = (),
         media: MediaRef | None = None,
+        in_place: bool = False,
         **params: Any,
     ) -> None:
-        """Queue a message to the participant who wrote."""
-        self.send(self.participant, OutboundMessage(text_id, params, tuple(buttons), media))
+        """Queue a message to the participant who wrote; `in_place` rewrites the message whose
+        button she pressed (a multi-choice question ticking), where the channel can edit."""
+        if text_id in OLD_BUTTON_ANSWERS:
+            self.button_was_old()
+        message = OutboundMessage(text_id, params, tuple(buttons), media)
+        pressed = self.pressed_message_id()
+        if in_place and pressed is not None and media is None:
+            message = OutboundMessage(text_id, {**params, "_edit_of": pressed}, tuple(buttons),
+                                      kind="edit")  # fmt: skip
+            self.pressed = "edited"
+        self.send(self.participant, message)
         if buttons:
             self.state.data = {**self.state.data, "choices": [b.to_json() for b in buttons]}
+
+    def pressed_message_id(self) -> str | None:
+        """The chat message whose button she pressed, where the channel lets us edit it."""
+        event = self.event
+        if event is None or event.kind != EventKind.CHOICE or event.channel not in EDITING_CHANNELS:
+            return None
+        return event.reply_to if event.reply_to and event.reply_to.isdigit() else None
+
+    def button_was_old(self) -> None:
+        """The pressed button no longer meant anything here: its keyboard goes, with no tick."""
+        if self.pressed == "chosen":
+            self.pressed = "old"
+
+    def settle_keyboard(self) -> None:
+        """After an answer, the keyboard she pressed is replaced by her choice or removed, so an
+        old button cannot be pressed again later."""
+        pressed = self.pressed_message_id()
+        if pressed is None or self.pressed == "edited" or self.event is None:
+            return
+        label = str(self.event.extra.get("pressed_label") or "").removeprefix("✓").strip()
+        buttons = (Button("button.chosen", CHOSEN, {"label": label}),)
+        if self.pressed == "old" or not label:
+            buttons = ()
+        self.send(self.participant, OutboundMessage(
+            "button.chosen", {"_edit_of": pressed, "label": label}, buttons, kind="markup"
+        ))  # fmt: skip
 
     def send(self, recipient: Participant, message: OutboundMessage, **extra: Any) -> None:
         """Queue a message to anyone; it is written in the same transaction as the state."""

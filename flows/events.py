@@ -6,6 +6,10 @@ from typing import Any
 
 # Channels that draw no buttons: a typed "2" or the button's words stand for the second choice.
 TEXT_ONLY_CHANNELS = frozenset({"console", "whatsapp"})
+# Channels whose sent messages the bot can edit: a pressed keyboard is replaced by her choice.
+EDITING_CHANNELS = frozenset({"telegram"})
+# The data of the inert "✓ her choice" button left where a keyboard was; pressing it does nothing.
+CHOSEN = "noop"
 # Rows of this kind still reach a banned person (her one neutral line) or an erased one (her last).
 NOTICE_KIND = "notice"
 

@@ -85,8 +85,7 @@ async def onboard_supporter(edge: Any, person: Script, alias: str) -> None:
     await person.press("onboard:done")
     await person.press("onboard:done")  # no excluded topics
     await person.press("onboard:capacity:2")
-    await person.press("onboard:hours:any")
-    await person.press("onboard:tz:keep")
+    await person.press("onboard:hours:any")  # any time: no time zone asked
 
 
 async def test_a_whole_conversation_on_telegram_keeps_both_women_anonymous(database_url):

@@ -40,12 +40,13 @@ async def test_first_message_offers_every_language_named_in_itself(database_url)
         assert "Which language" in ask.text
 
 
-async def test_her_apps_language_is_listed_first_marked_and_used_for_the_question(database_url):
+async def test_her_apps_language_is_marked_in_its_place_and_used_for_the_question(database_url):
     async with running_service(database_url) as service:
         user = ChatUser(service, "502", language_hint="uk-UA")
         [ask] = await user.text("привіт")
-        assert ask.buttons[0].choice == "lang:uk"
-        assert ask.buttons[0].label == "✓ Українська"
+        # The list never moves under her finger: a typed "3" is always Ukrainian.
+        assert [b.choice for b in ask.buttons] == [f"lang:{c}" for c in LANGUAGES]
+        assert ask.buttons[2].label == "✓ Українська"
         assert [b.choice for b in ask.buttons].count("lang:uk") == 1
         assert "Якою мовою" in ask.text
         welcome, terms = await user.tap("lang:uk")
@@ -185,17 +186,24 @@ async def test_start_during_an_open_request_asks_before_throwing_it_away(databas
         await user.tap("intake:note:skip")
 
         [ask] = await user.command("start")
-        assert choices([ask]) == ["intake:restart:yes", "intake:restart:no"]
+        async with service.session_factory() as session:
+            [request] = (await session.execute(select(HelpRequest))).scalars().all()
+        tag = f"r{request.id}"
+        assert choices([ask]) == [f"intake:restart:yes:{tag}", f"intake:restart:no:{tag}"]
         state = await state_of(service, user)
         assert (state.flow, state.step) == ("relay", "waiting")  # nothing changed yet
 
-        await user.tap("intake:restart:no")
+        await user.tap(f"intake:restart:no:{tag}")
+        async with service.session_factory() as session:
+            [request] = (await session.execute(select(HelpRequest))).scalars().all()
+        assert request.status == RequestStatus.WAITING
+        await user.tap("intake:restart:yes:m99")  # a "yes" about another conversation
         async with service.session_factory() as session:
             [request] = (await session.execute(select(HelpRequest))).scalars().all()
         assert request.status == RequestStatus.WAITING
 
         await user.command("start")
-        done = await user.tap("intake:restart:yes")
+        done = await user.tap(f"intake:restart:yes:{tag}")
         async with service.session_factory() as session:
             [request] = (await session.execute(select(HelpRequest))).scalars().all()
         assert request.status == RequestStatus.CANCELLED and request.note is None

@@ -150,9 +150,10 @@ class IntakeFlow:
         request, match = await open_conversation(ctx)
         if ctx.participant.role == Role.SEEKER and (request is not None or match is not None):
             # Never throw a running conversation away on a stray /start: ask first.
+            tag = _conversation_tag(request, match)
             ctx.reply("intake.restart_confirm", buttons=[
-                Button("intake.restart_yes", "intake:restart:yes"),
-                Button("intake.restart_no", "intake:restart:no"),
+                Button("intake.restart_yes", f"intake:restart:yes:{tag}"),
+                Button("intake.restart_no", f"intake:restart:no:{tag}"),
             ])  # fmt: skip
             return
         if not ctx.participant.consent_terms:
@@ -183,7 +184,8 @@ class IntakeFlow:
         step = step_of(ctx)
         match key:
             case "restart":
-                return await self._confirm_restart(ctx, value == "yes")
+                answer, _, tag = value.partition(":")
+                return await self._confirm_restart(ctx, answer == "yes", tag)
             case "menu":
                 return self._menu(ctx)
             case "terms" if step == Step.CONSENT_TERMS:
@@ -303,11 +305,16 @@ class IntakeFlow:
         if relay is not None and hasattr(relay, "resume"):
             return await ctx.resume("relay")
 
-    async def _confirm_restart(self, ctx: FlowContext, confirmed: bool) -> None:
+    async def _confirm_restart(self, ctx: FlowContext, confirmed: bool, tag: str) -> None:
+        request, match = await open_conversation(ctx)
+        if tag != _conversation_tag(request, match):
+            # The question was about a request or a conversation that is no longer the one
+            # open: an old "yes" never ends the conversation she is in now.
+            ctx.reply("intake.old_button")
+            return await self._back_to_conversation(ctx) if request or match else self._menu(ctx)
         if not confirmed:
             ctx.reply("intake.restart_kept")
             return await self._back_to_conversation(ctx)
-        request, match = await open_conversation(ctx)
         if match is not None:
             await end_match(ctx, match, by=ctx.participant, reason="ended")
         if request is not None:
@@ -348,3 +355,10 @@ class IntakeFlow:
             self._menu(ctx)
         else:
             self._start_fresh(ctx, hint)
+
+
+def _conversation_tag(request: HelpRequest | None, match: Match | None) -> str:
+    """Names what a restart question was about, so its answer is judged against the same."""
+    if match is not None:
+        return f"m{match.id}"
+    return f"r{request.id}" if request is not None else ""

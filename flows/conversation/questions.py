@@ -47,15 +47,14 @@ INVITE_TEXT = re.compile(r"^\s*(?:/start|join)\s+((?:[A-Za-z0-9][\s_-]?){12})\s*
 
 
 def language_buttons(hint: str | None = None) -> list[Button]:
-    """Every language named in itself; the one her app uses comes first, marked."""
-    order = list(LANGUAGES)
-    buttons: list[Button] = []
-    if hint in LANGUAGES:
-        order.remove(hint)
-        buttons.append(Button("intake.language_suggested", f"lang:{hint}",
-                              {"name": LANGUAGE_NAMES[hint]}))  # fmt: skip
-    buttons.extend(Button(f"language.{code}", f"lang:{code}") for code in order)
-    return buttons
+    """Every language named in itself, always in the same order (a typed "1" stays English);
+    the one her app uses is marked where it stands."""
+    return [
+        Button("intake.language_suggested", f"lang:{code}", {"name": LANGUAGE_NAMES[code]})
+        if code == hint
+        else Button(f"language.{code}", f"lang:{code}")
+        for code in LANGUAGES
+    ]
 
 
 def menu_buttons(role: str = Role.SEEKER) -> list[Button]:

@@ -167,6 +167,13 @@ class RelayFlow:
         if request is not None and request_id is not None and request.id != request_id:
             return ctx.reply("relay.button_old")  # the button of an earlier request
         if request is None:
+            match = await seeker_match(ctx, me.id) if is_seeker(me) else None
+            if match is not None:
+                # An old "cancel" under the waiting message: the conversation she is in goes on.
+                ctx.button_was_old()
+                ctx.go(RELAY, RelayStep.CONNECTED, match_id=match.id)
+                other = await other_side(ctx, match, me)
+                return ctx.reply("relay.cancel_but_connected", alias=other.alias)
             ctx.reply("relay.nothing_to_end")
             return await go_home(ctx)
         done = await ctx.session.execute(

@@ -9,15 +9,16 @@ stateDiagram-v2
     alias --> alias: too short or long, looks like a phone, e-mail, @name or link, or taken
     alias --> languages: supporter
     alias --> ready: coordinator (approved by her invite)
-    languages --> languages: a language ticked or unticked
+    languages --> languages: a language ticked or unticked (the question edited in place)
     languages --> topics: done (at least one)
     topics --> topics: a topic ticked or unticked
     topics --> excluded: done (at least one)
-    excluded --> excluded: a topic ticked or unticked
+    excluded --> excluded: a topic she does not take ticked or unticked
     excluded --> capacity: done (none is fine)
     capacity --> hours: 1 to 5
     hours --> hours: not readable (example shown)
-    hours --> timezone: preset, typed hours or any time
+    hours --> timezone: preset or typed hours
+    hours --> waiting: any time (no time zone needed; coordinators alerted)
     timezone --> timezone: not a known zone
     timezone --> waiting: kept or a valid zone typed (coordinators alerted)
     waiting --> [*]: approval
@@ -159,13 +160,17 @@ async def answer_choice(ctx: FlowContext, step: Step, choice: str) -> None:
     key, _, value = choice.partition(":")
     if profile is None:
         return await unknown_command(ctx)
+    in_place = False  # a tick rewrites the question she is answering, never a new message
     match (step, key):
         case (Step.LANGUAGES, "lang") if value in LANGUAGES:
             profile.languages = _toggle(profile.languages, value, LANGUAGES)
+            in_place = True
         case (Step.TOPICS, "topic") if value in TOPICS:
             profile.topics = _toggle(profile.topics, value, TOPICS)
-        case (Step.EXCLUDED, "topic") if value in TOPICS:
+            in_place = True
+        case (Step.EXCLUDED, "topic") if value in TOPICS and value not in profile.topics:
             profile.excluded_topics = _toggle(profile.excluded_topics, value, TOPICS)
+            in_place = True
         case (Step.LANGUAGES, "done") if profile.languages:
             return await go(ctx, NEXT[step])
         case (Step.TOPICS, "done") if profile.topics:
@@ -181,12 +186,14 @@ async def answer_choice(ctx: FlowContext, step: Step, choice: str) -> None:
             return await go(ctx, NEXT[step])
         case (Step.HOURS, "hours") if value == "any" or value in HOURS_PRESETS:
             profile.weekly_hours = parse_weekly_hours(HOURS_PRESETS.get(value, "any"))
+            if value == "any":
+                return await _finish(ctx)  # any time of day: her time zone changes nothing
             return await go(ctx, NEXT[step])
         case (Step.TIMEZONE, "tz"):
             return await _finish(ctx)
         case _:
             ctx.reply("onboard.old_button")
-    await ask(ctx, step)
+    await ask(ctx, step, in_place=in_place)
 
 
 async def _finish(ctx: FlowContext) -> None:
@@ -204,23 +211,26 @@ async def _finish(ctx: FlowContext) -> None:
 # --- Questions -----------------------------------------------------------------------------------
 
 
-async def ask(ctx: FlowContext, step: Step) -> None:
-    """Each step's question, in one place; her ticks so far ride on the buttons."""
+async def ask(ctx: FlowContext, step: Step, *, in_place: bool = False) -> None:
+    """Each step's question, in one place; her ticks so far ride on the buttons (`in_place`:
+    the question she ticked on is rewritten instead of asked again)."""
     chosen = _profile_lists(await _profile(ctx))
     done = Button("onboard.done", "onboard:done")
     match step:
         case Step.ALIAS:
             ctx.reply("onboard.ask_alias", low=ALIAS_MIN, high=ALIAS_MAX)
         case Step.LANGUAGES:
-            ctx.reply("onboard.ask_languages", buttons=[
+            ctx.reply("onboard.ask_languages", in_place=in_place, buttons=[
                 *(_checked(LANGUAGE_NAMES[c], c in chosen["languages"], f"onboard:lang:{c}",
                            f"language.{c}") for c in LANGUAGES), done,
             ])  # fmt: skip
         case Step.TOPICS | Step.EXCLUDED:
             key = "topics" if step == Step.TOPICS else "excluded"
-            ctx.reply(f"onboard.ask_{key}", buttons=[
+            # Under "rather not take", only topics she has not just chosen to help with.
+            offered = [t for t in TOPICS if key == "topics" or t not in chosen["topics"]]
+            ctx.reply(f"onboard.ask_{key}", in_place=in_place, buttons=[
                 *(_checked(msgid(f"topic.{t}"), t in chosen[key], f"onboard:topic:{t}",
-                           f"topic.{t}") for t in TOPICS), done,
+                           f"topic.{t}") for t in offered), done,
             ])  # fmt: skip
         case Step.CAPACITY:
             ctx.reply("onboard.ask_capacity", buttons=[

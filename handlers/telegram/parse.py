@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from flows.events import EventKind, InboundEvent, MediaRef
+from flows.events import CHOSEN, EventKind, InboundEvent, MediaRef
 
 NAME = "telegram"
 
@@ -205,7 +205,10 @@ def _parse_callback(query: dict[str, Any], message_id: str) -> ParsedUpdate:
         return _ignored("callback_not_usable", callback_query_id=query_id, language=language)
     if sender.get("is_bot") is True:
         return _ignored("from_bot", callback_query_id=query_id)
+    if data == CHOSEN:
+        return _ignored("chosen_pressed", callback_query_id=query_id)  # her earlier choice
     keyboard_message = message.get("message_id")
+    label = _pressed_label(message, data)
     event = InboundEvent(
         channel=NAME,
         address=str(chat_id),
@@ -214,8 +217,20 @@ def _parse_callback(query: dict[str, Any], message_id: str) -> ParsedUpdate:
         choice=data,
         reply_to=str(keyboard_message) if isinstance(keyboard_message, int) else None,
         language_hint=language,
+        extra={"pressed_label": label} if label else {},
     )
     return ParsedUpdate(event=event, callback_query_id=query_id, language=language)
+
+
+def _pressed_label(message: dict[str, Any], data: str) -> str | None:
+    """The words on the button she pressed, to leave "✓ <words>" where the keyboard was."""
+    rows = _dict(message.get("reply_markup")).get("inline_keyboard")
+    for row in rows if isinstance(rows, list) else []:
+        for button in row if isinstance(row, list) else []:
+            if isinstance(button, dict) and button.get("callback_data") == data:
+                text = button.get("text")
+                return text[:64] if isinstance(text, str) else None
+    return None
 
 
 def _parse_member(update: dict[str, Any], message_id: str) -> ParsedUpdate:

@@ -68,6 +68,8 @@ class TelegramSender:
             return await self._send_text(chat_id, replace(message, buttons=()), message.text)
         if message.kind == "edit" and extra.get("_edit_of") is not None:
             return await self._edit(chat_id, int(str(extra["_edit_of"])), message)
+        if message.kind == "markup" and extra.get("_edit_of") is not None:
+            return await self._replace_keyboard(chat_id, int(str(extra["_edit_of"])), message)
         source = extra.get("copy_from_address")
         copy_id = extra.get("_copy_message_id")
         if source is not None and copy_id is not None:
@@ -162,6 +164,19 @@ class TelegramSender:
             except TelegramError as error:
                 if not harmless(error):
                     raise
+        return SentMessage(None)
+
+    async def _replace_keyboard(
+        self, chat_id: int, message_id: int, message: RenderedMessage
+    ) -> SentMessage:
+        """A pressed keyboard becomes her choice (or goes): the old buttons cannot be pressed."""
+        try:
+            await self.bot.edit_message_reply_markup(
+                chat_id=chat_id, message_id=message_id, reply_markup=layout(message).keyboard
+            )
+        except TelegramError as error:
+            if not harmless(error):
+                raise
         return SentMessage(None)
 
     async def _edit(self, chat_id: int, message_id: int, message: RenderedMessage) -> SentMessage:

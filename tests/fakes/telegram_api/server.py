@@ -264,7 +264,7 @@ class FakeBotAPI(BotMethods):
         except ApiError as err:
             self._record(Call(method, params, ok=False))
             return error_response(err.code, err.description, err.parameters)
-        self._record(Call(method, params))
+        self._record(Call(method, params, result=result))
         return JSONResponse({"ok": True, "result": result})
 
     async def _download(self, request: Request) -> Response:

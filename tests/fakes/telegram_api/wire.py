@@ -50,6 +50,7 @@ class Call:
     method: str
     params: JSONDict
     ok: bool = True
+    result: Any = None  # what the fake answered (e.g. the sent Message), when ok
 
 
 @dataclass
