@@ -14,6 +14,7 @@ from babel.messages.catalog import Catalog
 from babel.messages.pofile import read_po, write_po
 
 from i18n import CATALOG_DIR, LANGUAGES
+from i18n.workflow import write_template
 
 
 def merge(texts: dict[str, dict[str, str]]) -> None:
@@ -41,6 +42,7 @@ def merge(texts: dict[str, dict[str, str]]) -> None:
             catalog.fuzzy = False
             with open(path, "wb") as handle:
                 write_po(handle, catalog, width=100, sort_output=True)
+        write_template()  # the committed template follows the code's ids
 
 
 if __name__ == "__main__":

@@ -13,7 +13,22 @@ from flows.context import FlowContext
 from flows.conversation.lookups import other_side, supporter_matches
 from flows.conversation.masking import mask_contacts
 from flows.events import EventKind, InboundEvent, MediaRef, OutboundMessage, msgid
+from i18n import N_
 from models import Match, MatchStatus, OutboxMessage, Participant
+
+# What could not cross, named for her; built as f"relay.kind_{kind}".
+MEDIA_KIND_TEXTS = (
+    N_("relay.kind_voice"),
+    N_("relay.kind_audio"),
+    N_("relay.kind_photo"),
+    N_("relay.kind_video"),
+    N_("relay.kind_video_note"),
+    N_("relay.kind_animation"),
+    N_("relay.kind_document"),
+    N_("relay.kind_sticker"),
+    N_("relay.kind_location"),
+    N_("relay.kind_None"),
+)
 
 MAX_KEPT = 10  # messages she may leave while waiting, or a supporter may have held
 TELEGRAM = "telegram"

@@ -25,7 +25,15 @@ from flows.context import FlowContext
 from flows.conversation.lifecycle import go_home
 from flows.conversation.masking import mask_contacts
 from flows.events import Button, EventKind, InboundEvent
+from i18n import N_
 from models import Feedback, Match
+
+# The thanks for each check-in answer, built as f"feedback.checkin_reply_{answer}".
+CHECKIN_REPLY_TEXTS = (
+    N_("feedback.checkin_reply_ok"),
+    N_("feedback.checkin_reply_heavy"),
+    N_("feedback.checkin_reply_talk"),
+)
 
 NAME = "feedback"
 MAX_WORDS = 1000

@@ -55,7 +55,7 @@ from flows.conversation.questions import (
 )
 from flows.conversation.requests import cancel_request, submit_request
 from flows.events import Button, EventKind, InboundEvent
-from i18n import LANGUAGES, normalise_language
+from i18n import LANGUAGES, N_, normalise_language
 from models import HelpRequest, Match, Role
 
 NAME = INTAKE
@@ -138,7 +138,7 @@ class IntakeFlow:
             case "menu":
                 return self._menu(ctx)
             case "help":
-                ctx.reply(HELP_TEXTS.get(ctx.participant.role, "intake.help"))
+                ctx.reply(HELP_TEXTS.get(ctx.participant.role, N_("intake.help")))
                 return self._menu(ctx)
             case "language":
                 return self._ask_language(ctx)

@@ -25,7 +25,15 @@ from flows.conversation.lookups import (
 from flows.conversation.masking import mask_contacts
 from flows.conversation.offers import withdraw_offers
 from flows.events import Button, OutboundMessage
+from i18n import N_
 from models import FlowState, HelpRequest, Match, MatchStatus, Participant, RequestStatus
+
+# The check-in answers, built as f"feedback.checkin_{answer}".
+CHECKIN_TEXTS = (
+    N_("feedback.checkin_ok"),
+    N_("feedback.checkin_heavy"),
+    N_("feedback.checkin_talk"),
+)
 
 
 async def start_conversation(

@@ -10,7 +10,20 @@ from sqlalchemy import or_, select
 
 from flows.context import FlowContext
 from flows.events import TEXT_ONLY_CHANNELS, OutboundMessage, msgid
+from i18n import N_
 from models import FlowState, HelpRequest, Match, MatchStatus, Participant, RequestStatus, Role
+
+# Topic names, built as f"topic.{topic}".
+TOPIC_TEXTS = (
+    N_("topic.emotional"),
+    N_("topic.violence"),
+    N_("topic.documents"),
+    N_("topic.housing"),
+    N_("topic.work"),
+    N_("topic.health"),
+    N_("topic.children"),
+    N_("topic.other"),
+)
 
 RELAY = "relay"
 # A conversation that is going on or paused by a report: both sides still belong to it.

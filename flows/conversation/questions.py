@@ -9,7 +9,7 @@ from typing import Any
 
 from flows.context import FlowContext
 from flows.events import Button
-from i18n import LANGUAGE_NAMES, LANGUAGES
+from i18n import LANGUAGE_NAMES, LANGUAGES, N_
 from models import Role
 
 INTAKE = "intake"
@@ -37,7 +37,10 @@ NEXT: dict[Step, Step] = {
 
 TOPICS = ("emotional", "violence", "documents", "housing", "work", "health", "children", "other")
 SAFE_ANSWERS = ("yes", "no", "unsure")
-HELP_TEXTS = {Role.SUPPORTER: "intake.help_supporter", Role.COORDINATOR: "intake.help_coordinator"}
+HELP_TEXTS = {
+    Role.SUPPORTER: N_("intake.help_supporter"),
+    Role.COORDINATOR: N_("intake.help_coordinator"),
+}
 # A supporter's invite typed where deep links do not exist; spaces and dashes are forgiven.
 # Only a code's shape counts, so "join the group" is still her own words.
 INVITE_TEXT = re.compile(r"^\s*(?:/start|join)\s+((?:[A-Za-z0-9][\s_-]?){12})\s*$", re.I)

@@ -25,6 +25,7 @@ from flows.events import (
 )
 from flows.safety.help_lines import kinds_for_signal, services_text
 from flows.safety.screening import screen
+from i18n import N_
 from models import (
     GuardMark,
     HelpRequest,
@@ -35,6 +36,16 @@ from models import (
     Participant,
     ParticipantStatus,
     Role,
+)
+
+# Built as f"safety.kind_{label}", f"safety.help_paths_{label}", f"safety.supporter_note_{label}".
+SIGNAL_TEXTS = (
+    N_("safety.kind_violence"),
+    N_("safety.kind_self_harm"),
+    N_("safety.help_paths_violence"),
+    N_("safety.help_paths_self_harm"),
+    N_("safety.supporter_note_violence"),
+    N_("safety.supporter_note_self_harm"),
 )
 
 log = logging.getLogger(__name__)

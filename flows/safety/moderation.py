@@ -32,6 +32,7 @@ from flows.conversation.offers import make_offers
 from flows.detour import come_back, go_back, step_aside
 from flows.events import Button, EventKind, InboundEvent, OutboundMessage, msgid
 from flows.safety.guard import live_matches, other_side, queue_notice
+from i18n import N_
 from models import (
     GuardMark,
     HelpRequest,
@@ -46,6 +47,20 @@ from models import (
     RequestStatus,
     Role,
     SupporterProfile,
+)
+
+# Built as f"report.reason_{reason}", f"mod.action_{action}", f"mod.usage_{command}".
+REPORT_TEXTS = (
+    N_("report.reason_unsafe"),
+    N_("report.reason_disrespect"),
+    N_("report.reason_contact"),
+    N_("report.reason_other"),
+    N_("mod.action_end"),
+    N_("mod.action_suspend"),
+    N_("mod.action_ban"),
+    N_("mod.action_resume"),
+    N_("mod.usage_ban"),
+    N_("mod.usage_suspend"),
 )
 
 NAME = "moderation"
@@ -308,7 +323,7 @@ class ModerationFlow:
             params: dict[str, Any] = {"ref": f"#{report.id}", "reason": reason}
             text_id = "mod.report_item"
             if report.excerpt:
-                params["excerpt"], text_id = report.excerpt, "mod.report_item_excerpt"
+                params["excerpt"], text_id = report.excerpt, N_("mod.report_item_excerpt")
             ctx.reply(text_id, buttons=_report_buttons(report.id), **params)
 
     async def _report_action(self, ctx: FlowContext, choice: str) -> None:

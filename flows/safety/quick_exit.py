@@ -12,8 +12,12 @@ from sqlalchemy import select, update
 
 from flows.context import FlowContext
 from flows.events import EventKind, InboundEvent, OutboundMessage
+from i18n import N_
 from models import OutboxMessage, OutboxStatus, ProcessedInbound
 from models.stats import increment
+
+# Built as f"exit.howto_{channel}" for channels where the bot cannot delete.
+HOWTO_TEXTS = (N_("exit.howto_whatsapp"),)
 
 NAME = "quick_exit"
 DELETABLE_FOR = timedelta(hours=48)  # what the Bot API lets a bot delete in a private chat

@@ -32,6 +32,21 @@ from flows.detour import go_back, step_aside
 from flows.events import Button, EventKind, InboundEvent, OutboundMessage, msgid
 from flows.safety.guard import reference
 from flows.safety.help_lines import HELP_KINDS, services_text
+from i18n import N_
+
+# Built as f"referral.kind_{kind}" and f"referral.services_{kind}".
+KIND_TEXTS = (
+    N_("referral.kind_home"),
+    N_("referral.kind_sexual"),
+    N_("referral.kind_exploited"),
+    N_("referral.kind_self"),
+    N_("referral.kind_other"),
+    N_("referral.services_home"),
+    N_("referral.services_sexual"),
+    N_("referral.services_exploited"),
+    N_("referral.services_self"),
+    N_("referral.services_other"),
+)
 
 NAME = "referral"
 IN_CONVERSATION = ("connected", "held")  # relay steps where her words go to a supporter

@@ -24,15 +24,21 @@ from flows.supporters.approval import (
     pending_supporters,
 )
 from flows.supporters.invites import create_invite, invite_link
-from i18n import LANGUAGE_NAMES
+from i18n import LANGUAGE_NAMES, N_
 from models import Participant, Role, SupporterProfile
+
+# Built as f"coord.role_{role}".
+ROLE_TEXTS = (
+    N_("coord.role_supporter"),
+    N_("coord.role_coordinator"),
+)
 
 NAME = "coordination"
 MAX_INVITE_HOURS = 24 * 30
 APPROVAL_TEXTS = {
-    Approval.APPROVED: "coord.approved",
-    Approval.ALREADY: "coord.already_approved",
-    Approval.UNFINISHED: "coord.profile_unfinished",
+    Approval.APPROVED: N_("coord.approved"),
+    Approval.ALREADY: N_("coord.already_approved"),
+    Approval.UNFINISHED: N_("coord.profile_unfinished"),
     Approval.NOT_A_SUPPORTER: "coord.no_such_supporter",
 }
 

@@ -40,8 +40,14 @@ from flows.context import FlowContext
 from flows.conversation.questions import TOPICS
 from flows.events import Button, msgid
 from flows.weekly_hours import HoursError, parse_weekly_hours
-from i18n import LANGUAGE_NAMES, LANGUAGES
+from i18n import LANGUAGE_NAMES, LANGUAGES, N_
 from models import Participant, Role, SupporterProfile
+
+# Built as f"onboard.ask_{key}" for the two lists she ticks.
+ASK_TEXTS = (
+    N_("onboard.ask_topics"),
+    N_("onboard.ask_excluded"),
+)
 
 NAME = "onboarding"  # the flow her state names while she writes her profile and after
 ALIAS_MIN, ALIAS_MAX = 2, 20
@@ -85,15 +91,15 @@ async def alias_problem(session: AsyncSession, alias: str, me: int) -> str | Non
     if not ALIAS_MIN <= len(alias) <= ALIAS_MAX:
         return "onboard.alias_length"
     if _CONTACT_LIKE.search(alias):
-        return "onboard.alias_contact"
+        return N_("onboard.alias_contact")
     if not _ALIAS_CHARS.match(alias) or alias.replace(" ", "").isdigit():
-        return "onboard.alias_chars"
+        return N_("onboard.alias_chars")
     taken = await session.execute(
         select(Participant.id)
         .where(func.lower(Participant.alias) == alias.lower(), Participant.id != me)
         .limit(1)
     )
-    return "onboard.alias_taken" if taken.first() else None
+    return N_("onboard.alias_taken") if taken.first() else None
 
 
 def known_timezone(typed: str) -> str | None:

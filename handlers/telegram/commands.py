@@ -8,6 +8,21 @@ from telegram.error import TelegramError
 
 from i18n import LANGUAGES, N_, translate
 
+# The menu's descriptions, built as f"command.{name}".
+COMMAND_TEXTS = (
+    N_("command.block"),
+    N_("command.end"),
+    N_("command.exit"),
+    N_("command.forget"),
+    N_("command.help"),
+    N_("command.language"),
+    N_("command.menu"),
+    N_("command.news"),
+    N_("command.report"),
+    N_("command.sos"),
+    N_("command.start"),
+)
+
 log = logging.getLogger(__name__)
 
 # Shown in every language; other commands join when they have a "command.<name>" text.
