@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from flows.context import FlowContext
-from flows.conversation import idle, lifecycle, matching
+from flows.conversation import checkins, idle, lifecycle, matching
 from models import FlowState, HelpRequest, Match, Offer, Participant, ScheduledJob
 
 JobWork = Callable[[FlowContext, ScheduledJob], Awaitable[None]]
@@ -52,7 +52,7 @@ async def _owner(session: AsyncSession, job: ScheduledJob) -> int | None:
     if job.kind == "offer_timeout":
         offer = await session.get(Offer, job.target_id)
         return offer.supporter_id if offer else None
-    if job.kind == "participant_unreachable":
+    if job.kind in ("participant_unreachable", checkins.JOB):
         return job.target_id
     if job.kind in ("unmatched_alert", "request_expiry"):
         request = await session.get(HelpRequest, job.target_id)
@@ -72,6 +72,7 @@ WORK: dict[str, JobWork] = {
     "idle_check": lambda ctx, job: idle.idle_check(ctx, job.target_id or 0),
     "idle_close": lambda ctx, job: idle.idle_close(ctx, job.target_id or 0, _asked_at(job)),
     "participant_unreachable": lambda ctx, job: lifecycle.participant_unreachable(ctx),
+    checkins.JOB: checkins.run_checkin,
 }
 
 

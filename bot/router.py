@@ -16,6 +16,7 @@ from bot.outbox import unreachable_job
 from bot.privacy import AddressVault
 from flows.aliases import new_alias
 from flows.context import FlowContext, outbox_row
+from flows.conversation.reach import zone_for_address
 from flows.events import TEXT_ONLY_CHANNELS, Button, EventKind, InboundEvent, OutboundMessage
 from flows.registry import Routes
 from i18n import normalise_language, translate
@@ -118,6 +119,7 @@ class Router:
             address_cipher=self.vault.encrypt(event.channel, event.address),
             alias=new_alias(),
             language=None,  # chosen by her: a channel's language hint only preselects
+            timezone=zone_for_address(event.channel, event.address),
             last_inbound_at=self.clock.now(),
         )
         session.add(participant)

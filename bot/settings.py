@@ -13,6 +13,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from flows.conversation.reach import parse_span
+
 LANGUAGES = ("en", "pl", "uk", "ru", "fa", "ar")
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///peerline.db"
 DEFAULT_KEY_FILE = "peerline.key"
@@ -71,6 +73,12 @@ class Settings(BaseSettings):
     idle_check_after_hours: float = 24.0  # a quiet conversation is asked whether to go on
     idle_close_after_hours: float = 24.0  # ...and closed if nobody answers
     invite_valid_hours: float = 72.0
+    # Care over time: check-ins for the women who asked for help, in the hours she may be
+    # written to first (her time; she can change them or say "never"), and news while she waits.
+    checkin_after_end_hours: float = 24.0
+    checkin_after_referral_hours: list[float] = [2.0, 48.0]
+    reach_hours: str = "09:00-21:00"
+    waiting_update_minutes: float = 30.0
     mask_contact_details: bool = True  # phone numbers, e-mails, @names in relayed text
     # Safety.
     flood_max_messages: int = 8
@@ -93,6 +101,13 @@ class Settings(BaseSettings):
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError("is not an IANA time zone such as Europe/Warsaw") from exc
+        return value
+
+    @field_validator("reach_hours")
+    @classmethod
+    def _hours_span(cls, value: str) -> str:
+        if parse_span(value) is None:
+            raise ValueError("must be two times like 09:00-21:00")
         return value
 
     @field_validator("database_url")

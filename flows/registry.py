@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from flows.context import Flow, FlowContext
+from flows.conversation.care import CareFlow
 from flows.conversation.feedback import FeedbackFlow
 from flows.conversation.intake import IntakeFlow
 from flows.conversation.matching import MatchingFlow
@@ -59,6 +60,7 @@ def build_routes() -> Routes:
         RelayFlow(),
         FeedbackFlow(),
         NewsFlow(),
+        CareFlow(),
     ]
     return Routes(
         flows={flow.name: flow for flow in flows},
@@ -85,6 +87,7 @@ def build_routes() -> Routes:
             "switch": "relay",
             "handover": "relay",
             "news": "news",
+            "hours": "care",
         },
         choice_prefixes={
             "lang": "intake",
@@ -103,6 +106,7 @@ def build_routes() -> Routes:
             "idle": "relay",
             "feedback": "feedback",
             "news": "news",
+            "care": "care",
         },
         guards=[*SAFETY_GUARDS],  # ban, flood, danger: in this order
     )

@@ -41,6 +41,11 @@ class Participant(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     last_inbound_at: Mapped[datetime | None]
+    # Her time: an IANA zone (None: the deployment's), and the hours in which the bot may write
+    # first, "HH:MM-HH:MM" her time, "never", or None for the deployment's; check-ins on or off.
+    timezone: Mapped[str | None] = mapped_column(String(64))
+    reach_hours: Mapped[str | None] = mapped_column(String(16))
+    checkins_wanted: Mapped[bool] = mapped_column(default=True)
 
     profile: Mapped["SupporterProfile | None"] = relationship(
         back_populates="participant", cascade="all, delete-orphan", uselist=False

@@ -78,3 +78,6 @@ class Match(Base):
     last_activity_at: Mapped[datetime] = mapped_column(default=utcnow)
     ended_at: Mapped[datetime | None]
     ended_by: Mapped[str | None] = mapped_column(String(16))
+    # Both said yes at the end: a later request of hers goes to this supporter first.
+    seeker_again: Mapped[bool] = mapped_column(default=False)
+    supporter_again: Mapped[bool] = mapped_column(default=False)

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import update
 
 from flows.context import FlowContext
+from flows.conversation.checkins import after_conversation, cancel_checkins
 from flows.conversation.delivery import deliver, distinct_alias, masking
 from flows.conversation.lookups import (
     OPEN_MATCH,
@@ -126,6 +127,7 @@ async def end_match(ctx: FlowContext, match: Match, *, by: Participant | None, r
             ctx.send(person, OutboundMessage(text_id, {"alias": other.alias}))
         await send_with_choices(ctx, seeker, _feedback_question(match))
         await send_with_choices(ctx, supporter, _checkin_question(match))
+        await after_conversation(ctx, seeker, match.id)
     elif reason == "handover":
         if by_id == seeker.id:
             ctx.send(supporter, OutboundMessage("relay.handed_over", {"alias": seeker.alias}))
@@ -188,6 +190,7 @@ async def participant_unreachable(ctx: FlowContext) -> None:
     The other side gets the neutral notice; a request still waiting is withdrawn.
     """
     me = ctx.participant
+    await cancel_checkins(ctx, me.id)
     matches = await supporter_matches(ctx, me.id)
     if (mine := await seeker_match(ctx, me.id)) is not None:
         matches.append(mine)

@@ -35,6 +35,7 @@ from sqlalchemy import update
 
 from flows.commands import unknown_command
 from flows.context import FlowContext
+from flows.conversation.checkins import cancel_checkins
 from flows.conversation.delivery import MAX_KEPT, kept_item, relay_message
 from flows.conversation.handover import handover
 from flows.conversation.lifecycle import end_match, go_home
@@ -175,6 +176,8 @@ class RelayFlow:
                 other = await other_side(ctx, match, me)
                 return ctx.reply("relay.cancel_but_connected", alias=other.alias)
             ctx.reply("relay.nothing_to_end")
+            if await cancel_checkins(ctx, me.id):  # ending everything: no check-ins either
+                ctx.reply("care.cancelled_on_end")
             return await go_home(ctx)
         done = await ctx.session.execute(
             update(HelpRequest)

@@ -27,6 +27,7 @@ from typing import Any
 from flows.alerts import alert_coordinators
 from flows.commands import unknown_command
 from flows.context import FlowContext
+from flows.conversation.checkins import after_referral
 from flows.conversation.lookups import open_request_of
 from flows.detour import go_back, step_aside
 from flows.events import Button, EventKind, InboundEvent, OutboundMessage, msgid
@@ -165,6 +166,7 @@ class ReferralFlow:
         services = services_text(ctx, HELP_KINDS[kind], emergency_first=immediate)
         ctx.reply(f"referral.services_{kind}", services=services)
         ctx.reply("referral.tips", buttons=_after_buttons())
+        await after_referral(ctx, kind)
         if immediate and not ctx.state.data.get("kind_alerted"):
             ctx.remember(kind_alerted=True)
             request = await open_request_of(ctx, ctx.participant.id)
@@ -207,6 +209,7 @@ class ReferralFlow:
         text_id = "referral.immediate" if immediate else f"referral.services_{kind}"
         ctx.send(ctx.participant, OutboundMessage(text_id, {"services": services}))
         ctx.send(ctx.participant, OutboundMessage("referral.tips_short"))
+        await after_referral(ctx, kind)
         if immediate:
             request = await open_request_of(ctx, ctx.participant.id)
             if request is not None:
