@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import json
 import sys
+from datetime import date
 from pathlib import Path
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from flows.safety.directory import KINDS, check_directory, load_directory
+from flows.safety.directory import KINDS, STALE_AFTER_DAYS, check_directory, load_directory
 from flows.safety.screening import LexiconError, Lexicons, load_lexicons
 
 
@@ -126,11 +127,25 @@ def validate_directory(
     directory_dir: Path = typer.Argument(
         None, help="Folder of directory *.yaml files (default: the shipped ones)."
     ),
+    stale_after_days: int = typer.Option(
+        STALE_AFTER_DAYS, help="Warn about entries last checked longer ago than this."
+    ),
 ) -> None:
-    """Check the directory files: exit 0 with a summary, or 1 with one line per problem."""
+    """Check the directory files: exit 0 with a summary, or 1 with one line per problem.
+
+    Entries not checked for `--stale-after-days` are listed as warnings: call them again.
+    """
     report = check_directory(directory_dir)
     if report.problems:
         for problem in report.problems:
             typer.echo(problem)
         raise typer.Exit(1)
+    today = date.today()
+    for service in report.services:
+        if service.stale(today, stale_after_days):
+            age = (today - service.verified).days
+            typer.echo(
+                f"warning: {service.country} {service.id}: last checked {service.verified} "
+                f"({age} days ago); check it again and update `verified`"
+            )
     typer.echo(f"ok: {len(report.services)} services in {report.files} files")

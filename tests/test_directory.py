@@ -171,3 +171,33 @@ def test_regional_services_show_only_for_their_region(tmp_path: Path) -> None:
     assert directory.services("PL") == []
     assert [s.id for s in directory.services("PL", region="mazowieckie")] == ["line_one"]
     assert directory.services("PL", region="slaskie") == []
+
+
+def test_hours_are_24_7_or_written_in_every_language(tmp_path: Path) -> None:
+    english = GOOD.replace("hours: 24/7", "hours: Mon–Fri 9–17")
+    with pytest.raises(DirectoryError, match=r"pl.yaml:7: hours 'Mon–Fri 9–17': write 24/7"):
+        load_directory(write_directory(tmp_path, english))
+    texts = {
+        "en": "Mon–Fri 9–17",
+        "pl": "pon.–pt. 9–17",
+        "uk": "пн–пт 9–17",
+        "ru": "пн–пт 9–17",
+        "fa": "دوشنبه تا جمعه 9–17",
+        "ar": "من الاثنين إلى الجمعة 9–17",
+    }
+    block = "hours:\n" + "".join(f"      {k}: {v}\n" for k, v in texts.items())
+    missing = GOOD.replace(
+        "hours: 24/7\n", block.replace("      ar: من الاثنين إلى الجمعة 9–17\n", "")
+    )
+    with pytest.raises(DirectoryError, match="hours: missing language 'ar'"):
+        load_directory(write_directory(tmp_path, missing))
+    service = load_directory(write_directory(tmp_path, GOOD.replace("hours: 24/7\n", block)))
+    line = service.services()[0]
+    assert line.opening_hours("fa") == texts["fa"] and line.opening_hours("pl") == texts["pl"]
+    assert load_directory().service("emergency_112").opening_hours("fa") is None  # 24/7
+
+
+def test_an_entry_checked_long_ago_is_stale() -> None:
+    service = load_directory().service("crisis_line_116123")
+    assert not service.stale(service.verified + timedelta(days=180))
+    assert service.stale(service.verified + timedelta(days=181))

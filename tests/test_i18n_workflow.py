@@ -54,10 +54,10 @@ def test_make_i18n_on_the_tree_is_a_no_op_and_finds_every_id(tmp_path):
 def test_a_text_the_code_no_longer_names_is_kept_and_reported_not_dropped(tmp_path):
     root = copy_tree(tmp_path)
     lines = root / "flows" / "safety" / "help_lines.py"
-    assert '"referral.free"' in lines.read_text()
-    lines.write_text(lines.read_text().replace('"referral.free"', '"referral" + ".free"'))
+    assert '"referral.hours_free"' in lines.read_text()
+    lines.write_text(lines.read_text().replace('"referral.hours_free"', '"referral" + ".free"'))
     result = run_workflow(root)
-    assert "not named in the code: referral.free" in result.stdout
+    assert "not named in the code: referral.hours_free" in result.stdout
     for language in LANGUAGES:
         assert entries(po(root, language)) == entries(po(ROOT, language)), language
 

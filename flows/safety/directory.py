@@ -2,7 +2,8 @@
 
 A wrong or outdated number given to someone in danger is worse than none, so every file in
 ``flows/safety/data/directory/<country>.yaml`` is validated on load (fields, kinds, dates, all six
-description languages) and problems are reported as ``file:line: problem``.
+description languages, hours that are 24/7 or written in all six) and problems are reported as
+``file:line: problem``; an entry not checked for too long is reported as stale.
 """
 
 from __future__ import annotations
@@ -26,6 +27,9 @@ KINDS = (
     "victims_of_crime", "migrants_legal_aid", "shelter", "children",
 )  # fmt: skip
 DESCRIPTION_LANGUAGES = ("en", "pl", "uk", "ru", "fa", "ar")
+ALWAYS = "24/7"  # the one hours value written as is; each language says it in its own words
+FACTS = ("name", "phone", "hours", "free", "languages", "kinds", "descriptions")
+STALE_AFTER_DAYS = 180  # an entry checked longer ago than this is reported as stale
 
 _ID = re.compile(r"^[a-z][a-z0-9_]*$")
 _PHONE = re.compile(r"^(\+[1-9]\d{6,14}|\d{3,12})$")  # E.164, or a national/short number
@@ -57,10 +61,21 @@ class HelpService:
     verified: date  # when it was last checked against that page
     country: str = ""
     regions: tuple[str, ...] = ()  # empty: the whole country
+    opening: dict[str, str] = field(default_factory=dict, hash=False)  # hours, per language
 
     def description(self, language: str) -> str:
         """The description in her language, English when that one is missing."""
         return self.descriptions.get(language) or self.descriptions["en"]
+
+    def opening_hours(self, language: str) -> str | None:
+        """When the line answers, in her language; None when it always does (24/7)."""
+        if self.hours == ALWAYS:
+            return None
+        return self.opening.get(language) or self.opening.get("en") or self.hours
+
+    def stale(self, today: date, after_days: int = STALE_AFTER_DAYS) -> bool:
+        """Whether the entry was last checked too long ago to be trusted without a new check."""
+        return (today - self.verified).days > after_days
 
     @property
     def tel_uri(self) -> str:
@@ -156,6 +171,21 @@ def _verified(value: object) -> date:
     return verified
 
 
+def _hours(value: object) -> str | dict[str, str]:
+    if isinstance(value, str) and value.strip() == ALWAYS:
+        return ALWAYS
+    if isinstance(value, dict):
+        texts = {str(k): " ".join(str(v).split()) for k, v in value.items() if str(v).strip()}
+        missing = [language for language in DESCRIPTION_LANGUAGES if language not in texts]
+        if missing:
+            raise problem(f"hours: missing language {', '.join(map(repr, missing))}")
+        return texts
+    raise problem(
+        f"hours {value!r}: write {ALWAYS}, or one short text per language "
+        f"({', '.join(DESCRIPTION_LANGUAGES)}): she must not read them in a language not hers"
+    )
+
+
 Language = Annotated[Text, _matches(_LANGUAGE, "language {value!r}: use a code such as 'uk'")]
 DescriptionLanguage = Annotated[
     str, _matches(_LANGUAGE, "description language {value!r}: use a code such as 'uk'")
@@ -184,7 +214,7 @@ class _Service(DataModel):
             "phone {value!r}: write it as dialled, digits only, e.g. '+48226280120' or '112'",
         ),
     ]
-    hours: Text
+    hours: Annotated[Any, PlainValidator(_hours)]
     free: Flag
     languages: Annotated[list[Language], NonEmpty]
     kinds: Annotated[list[Annotated[Text, AfterValidator(_kind)]], NonEmpty]
@@ -193,6 +223,15 @@ class _Service(DataModel):
     verified: Annotated[date, PlainValidator(_verified)]
     regions: Annotated[list[Text], NonEmpty] = []
     note: Any = None
+    checks: dict[Text, Text] = {}  # where one fact comes from when it is not `source`
+
+    @field_validator("checks")
+    @classmethod
+    def _checked_facts(cls, value: dict[str, str]) -> dict[str, str]:
+        for fact in value:
+            if fact not in FACTS:
+                raise problem(f"checks: unknown fact {fact!r} (known: {', '.join(FACTS)})")
+        return value
 
     @field_validator("id")
     @classmethod
@@ -232,7 +271,8 @@ class _Service(DataModel):
             id=self.id,
             name=self.name,
             phone=self.phone,
-            hours=self.hours,
+            hours=self.hours if self.hours == ALWAYS else self.hours["en"],
+            opening={} if self.hours == ALWAYS else dict(self.hours),
             free=self.free,
             languages=tuple(self.languages),
             kinds=tuple(self.kinds),

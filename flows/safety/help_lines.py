@@ -8,7 +8,7 @@ import logging
 
 from flows.context import FlowContext
 from flows.safety.directory import HelpService, load_directory
-from i18n import translate
+from i18n import N_, translate
 
 log = logging.getLogger(__name__)
 
@@ -26,8 +26,9 @@ EMERGENCY = "emergency"
 LEAVE_OUT = frozenset({"children"})
 
 
-# Shown only if the directory cannot be read: the numbers that must never be missing.
-FALLBACK_LINES = "• 112\n☎ 112\n\n• Niebieska Linia\n☎ 800 120 002\n\n• 116 123\n☎ 116 123"
+# Shown only if the directory cannot be read: the numbers that must never be missing, in her
+# language (the catalog text carries them).
+FALLBACK_LINES = N_("referral.fallback_services")
 
 
 def kinds_for_signal(label: str) -> tuple[str, ...]:
@@ -71,12 +72,12 @@ def display_phone(phone: str) -> str:
 def _service_line(language: str, service: HelpService) -> str:
     descriptions = service.descriptions or {}
     description = descriptions.get(language) or descriptions.get("en") or ""
-    facts = [service.hours] if service.hours else []
-    if service.free:
-        facts.append(translate(language, "referral.free"))
+    hours = service.opening_hours(language) or translate(language, "referral.hours_always")
+    # Hours and "free" in her words, joined the way her language joins them.
+    text_id = "referral.hours_free" if service.free else "referral.hours"
+    when = translate(language, text_id, {"hours": hours})
     # The number stands alone on its line so Telegram and WhatsApp make it tappable.
-    when = f" ({', '.join(facts)})" if facts else ""
-    lines = [f"• {service.name}", f"☎ {display_phone(service.phone)}{when}"]
+    lines = [f"• {service.name}", f"☎ {display_phone(service.phone)} ({when})"]
     if description:
         lines.append(" ".join(description.split()))
     return "\n".join(lines)
@@ -92,7 +93,7 @@ def services_text(
         emergency = _services(ctx, (EMERGENCY,))
     except Exception:  # a broken directory must never leave her without a number
         log.exception("help directory unavailable; showing the built-in numbers")
-        return FALLBACK_LINES
+        return translate(language, FALLBACK_LINES)
     ids = {service.id for service in emergency}
     services = [service for service in services if service.id not in ids]
     ordered = [*emergency, *services] if emergency_first else [*services, *emergency]
