@@ -8,7 +8,7 @@ import sys
 import typer
 import uvicorn
 
-from bot import cli_campaign, cli_coordinator, cli_moderation, cli_safety
+from bot import cli_campaign, cli_coordinator, cli_moderation, cli_safety, cli_statistics
 from bot import migrate as migrations
 from bot.app import Peerline
 from bot.channels import attach_channels
@@ -154,7 +154,7 @@ def keygen() -> None:
 
 
 # Each part of the service brings its own commands (the supporter group before its additions).
-for _commands in (cli_safety, cli_coordinator, cli_moderation, cli_campaign):
+for _commands in (cli_safety, cli_coordinator, cli_moderation, cli_campaign, cli_statistics):
     _commands.register(app)
 
 

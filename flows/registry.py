@@ -21,6 +21,7 @@ from flows.safety.guard import GUARDS as SAFETY_GUARDS
 from flows.safety.moderation import ModerationFlow
 from flows.safety.quick_exit import QuickExitFlow
 from flows.safety.referral import ReferralFlow
+from flows.statistics.command import StatisticsFlow
 from flows.supporters.coordination import CoordinationFlow
 from flows.supporters.onboarding import OnboardingFlow
 
@@ -61,6 +62,7 @@ def build_routes() -> Routes:
         FeedbackFlow(),
         NewsFlow(),
         CareFlow(),
+        StatisticsFlow(),
     ]
     return Routes(
         flows={flow.name: flow for flow in flows},
@@ -88,6 +90,7 @@ def build_routes() -> Routes:
             "handover": "relay",
             "news": "news",
             "hours": "care",
+            "stats": "statistics",
         },
         choice_prefixes={
             "lang": "intake",
