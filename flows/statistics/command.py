@@ -47,7 +47,7 @@ class StatisticsFlow:
             return await unknown_command(ctx)
         period = parse_period(event.args, ctx.now.date())
         if period is None:
-            ctx.reply("stats.usage")
+            ctx.reply("stats.usage", example="/stats 2026-11-01 2026-11-30")
             return
         first, last = period
         stats = await statistics(ctx.session, first, last)

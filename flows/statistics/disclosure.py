@@ -8,6 +8,8 @@ least five; a group whose total is under five is hidden whole.
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from i18n import N_
+
 THRESHOLD = 5
 SMALL = "<5"
 HIDDEN = "–"  # hidden only so that a small neighbour cannot be worked out
@@ -52,7 +54,7 @@ def protect(
             cells.append(Cell(key, label, value, str(value)))
         else:
             cells.append(Cell(key, label, None, SMALL if value < THRESHOLD else HIDDEN))
-    return cells, single("total", "stats.total", total)
+    return cells, single("total", N_("stats.total"), total)
 
 
 def share(part: Cell, whole: Cell) -> str:

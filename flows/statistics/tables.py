@@ -64,11 +64,11 @@ def _group(
     """One protected group; categories in `order` always appear, others (e.g. "unknown") after."""
     keys = [*order, *sorted(k for k in counts if k not in order and counts[k])]
     values = {k: counts.get(k, 0) for k in keys}
-    labels = {k: "stats.unknown" if k == "unknown" else f"{label_prefix}{k}" for k in keys}
+    labels = {k: N_("stats.unknown") if k == "unknown" else f"{label_prefix}{k}" for k in keys}
     cells, total = protect(values, labels)
     if parent is not None and not parent.published:
         cells = [c if not c.published else Cell(c.key, c.label, None, HIDDEN) for c in cells]
-        total = Cell("total", "stats.total", None, parent.shown)
+        total = Cell("total", N_("stats.total"), None, parent.shown)
     return Table(key, title, cells, total, chart)
 
 
