@@ -15,6 +15,7 @@ from bot.clock import SystemClock
 from bot.privacy import AddressVault
 from bot.ratelimit import RateLimiter
 from flows import metrics
+from flows.context import held_back
 from flows.events import NOTICE_KIND, Button, MediaRef
 from handlers.base import (
     WAITING_FOR_WINDOW,
@@ -165,6 +166,9 @@ class OutboxSender:
             if recipient is None or not _may_receive(recipient, row):
                 _finish(row, OutboxStatus.DROPPED, "recipient not active")
                 metrics.messages_out.labels(row.channel, "dropped").inc()
+                return
+            if held_back(recipient, row.kind):  # after her quick exit, whoever queued it
+                row.status, row.lease_until = OutboxStatus.HELD, None
                 return
             channel = self.channels[row.channel]
             address = self.vault.decrypt(recipient.channel, recipient.address_cipher)

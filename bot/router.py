@@ -98,7 +98,7 @@ class Router:
                 break
         else:
             await self.routes.flow_for(event, state.flow).handle(ctx, event)
-        ctx.settle_keyboard()
+        ctx.finish()
         return Outcome.HANDLED
 
     async def find_participant(

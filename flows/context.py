@@ -32,11 +32,24 @@ class Flow(Protocol):
     async def handle(self, ctx: "FlowContext", event: InboundEvent) -> None: ...
 
 
+# Kinds that still reach her while she is held after a quick exit: the exit's own line.
+PASSES_HOLD = frozenset({"delete", "exit"})
+
+
+def held_back(recipient: Participant, kind: str) -> bool:
+    """After her quick exit nothing new may appear on her screen until she writes again."""
+    return recipient.held_since is not None and kind not in PASSES_HOLD
+
+
 def outbox_row(
     recipient: Participant, message: OutboundMessage, now: datetime, **extra: Any
 ) -> OutboxMessage:
-    """The durable row for one message; a recipient who cannot receive gets a dropped row."""
+    """The durable row for one message; a recipient who cannot receive gets a dropped row, one
+    who is held after a quick exit a held one."""
     active = recipient.status == ParticipantStatus.ACTIVE
+    status = OutboxStatus.PENDING if active else OutboxStatus.DROPPED
+    if active and held_back(recipient, message.kind):
+        status = OutboxStatus.HELD
     return OutboxMessage(
         participant_id=recipient.id,
         channel=recipient.channel,
@@ -45,7 +58,7 @@ def outbox_row(
         params=dict(message.params) if active else None,
         buttons=[b.to_json() for b in message.buttons] or None,
         media=_media_json(message.media) if active else None,
-        status=OutboxStatus.PENDING if active else OutboxStatus.DROPPED,
+        status=status,
         error=None if active else f"recipient {recipient.status}",
         available_at=now,
         created_at=now,
@@ -83,6 +96,8 @@ class FlowContext:
     # What became of the keyboard she pressed: "chosen" (her choice shown), "edited" (the flow
     # rewrote that message) or "old" (the button no longer meant anything: keyboard removed).
     pressed: str = "chosen"
+    # Said after the flow has answered her (a guard's offer that must come last).
+    afterwards: list[OutboundMessage] = field(default_factory=list)
 
     @property
     def language(self) -> str:
@@ -123,12 +138,21 @@ class FlowContext:
         if self.pressed == "chosen":
             self.pressed = "old"
 
+    def finish(self) -> None:
+        """After the flow: what was kept to be said last, then the pressed keyboard settled."""
+        for message in self.afterwards:
+            self.reply(message.text_id, buttons=message.buttons, **message.params)
+        self.afterwards.clear()
+        self.settle_keyboard()
+
     def settle_keyboard(self) -> None:
         """After an answer, the keyboard she pressed is replaced by her choice or removed, so an
         old button cannot be pressed again later."""
         pressed = self.pressed_message_id()
         if pressed is None or self.pressed == "edited" or self.event is None:
             return
+        if any(row.kind == "delete" for row in self.queued):
+            return  # a quick exit: the message goes with the rest of the chat
         label = str(self.event.extra.get("pressed_label") or "").removeprefix("✓").strip()
         buttons = (Button("button.chosen", CHOSEN, {"label": label}),)
         if self.pressed == "old" or not label:

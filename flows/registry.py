@@ -19,7 +19,7 @@ from flows.outreach.campaigns import NewsFlow
 from flows.safety.erasure import ErasureFlow
 from flows.safety.guard import GUARDS as SAFETY_GUARDS
 from flows.safety.moderation import ModerationFlow
-from flows.safety.quick_exit import QuickExitFlow
+from flows.safety.quick_exit import QuickExitFlow, back_after_exit, typed_answer
 from flows.safety.referral import ReferralFlow
 from flows.statistics.command import StatisticsFlow
 from flows.supporters.coordination import CoordinationFlow
@@ -111,5 +111,6 @@ def build_routes() -> Routes:
             "news": "news",
             "care": "care",
         },
-        guards=[*SAFETY_GUARDS],  # ban, flood, danger: in this order
+        # Back after a quick exit (the hold ends, kept words offered), then ban, flood, danger.
+        guards=[back_after_exit, typed_answer, *SAFETY_GUARDS],
     )

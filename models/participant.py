@@ -46,6 +46,8 @@ class Participant(Base):
     timezone: Mapped[str | None] = mapped_column(String(64))
     reach_hours: Mapped[str | None] = mapped_column(String(16))
     checkins_wanted: Mapped[bool] = mapped_column(default=True)
+    # Set by a quick exit: nothing new reaches her chat (it is held) until she writes again.
+    held_since: Mapped[datetime | None]
 
     profile: Mapped["SupporterProfile | None"] = relationship(
         back_populates="participant", cascade="all, delete-orphan", uselist=False

@@ -91,4 +91,7 @@ async def test_messages_still_waiting_for_her_are_not_sent_after_a_quick_exit(da
             rows = (await session.execute(select(OutboxMessage))).scalars().all()
         pending = [r for r in rows if r.status == OutboxStatus.PENDING]
         assert [r.kind for r in pending] == ["delete"]
+        # Kept back, words and all, until she writes again and asks for them.
+        assert all(r.params is not None for r in rows if r.status == OutboxStatus.HELD)
+        assert any(r.status == OutboxStatus.HELD for r in rows)
         assert all(r.params is None for r in rows if r.status == OutboxStatus.DROPPED)

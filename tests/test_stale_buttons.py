@@ -22,7 +22,7 @@ async def onboard(edge, person: Person, alias: str) -> None:
     await person.press("onboard:hours:any")  # any time: no time zone asked
 
 
-async def ready_pair(api, edge) -> tuple[Person, Person]:
+async def ready_pair(api, edge, *, campaigns: bool = False) -> tuple[Person, Person]:
     coordinator = Person(api, edge, COORDINATOR)
     dalia, leyla = Person(api, edge, SUPPORTER_A), Person(api, edge, SEEKER)
     await coordinator.say(f"/start {await invite(edge, 'coordinator')}")
@@ -33,7 +33,7 @@ async def ready_pair(api, edge) -> tuple[Person, Person]:
     await leyla.say("/start")
     await leyla.press("lang:en")
     await leyla.press("intake:terms:yes")
-    await leyla.press("intake:campaigns:no")
+    await leyla.press("intake:campaigns:yes" if campaigns else "intake:campaigns:no")
     await leyla.press("intake:safe:yes")
     await leyla.press("intake:topic:emotional")
     await leyla.say("I feel very alone since I moved here")

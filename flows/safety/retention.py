@@ -39,7 +39,7 @@ TOMBSTONE_KEPT = timedelta(days=1)
 FINISHED = (RequestStatus.ENDED, RequestStatus.EXPIRED, RequestStatus.CANCELLED)
 OUTBOX_DONE = (
     OutboxStatus.SENT, OutboxStatus.DELIVERED, OutboxStatus.READ, OutboxStatus.FAILED,
-    OutboxStatus.DROPPED,
+    OutboxStatus.DROPPED, OutboxStatus.HELD,  # words held after a quick exit wait 3 days at most
 )  # fmt: skip
 
 

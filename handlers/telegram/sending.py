@@ -6,7 +6,7 @@ from dataclasses import replace
 from typing import Any
 
 from telegram import Bot, InputFile, Message, ReplyParameters
-from telegram.error import TelegramError
+from telegram.error import Forbidden, RetryAfter, TelegramError
 
 from flows.events import MediaRef
 from handlers.base import PermanentFailure, RenderedMessage, SentMessage
@@ -18,6 +18,8 @@ from i18n import N_, translate
 log = logging.getLogger(__name__)
 
 DELETE_BATCH = 100  # deleteMessages takes at most 100 ids
+# A delete answered so is done (the message is gone); any other refusal leaves it on her screen.
+ALREADY_GONE = ("message to delete not found", "message identifier is not specified")
 # MediaRef.kind → (Bot method, parameter name, takes a caption)
 MEDIA_METHODS: dict[str, tuple[str, str, bool]] = {
     "voice": ("send_voice", "voice", True),
@@ -30,6 +32,7 @@ MEDIA_METHODS: dict[str, tuple[str, str, bool]] = {
     "video_note": ("send_video_note", "video_note", False),
 }
 NOT_SHOWN = N_("channel.media_not_shown")
+NOT_ALL_DELETED = N_("exit.not_all_deleted")
 
 # Fetches a media URL from the other channel: (bytes, content type), or raises.
 MediaFetcher = Callable[[str], Awaitable[tuple[bytes, str]]]
@@ -61,11 +64,15 @@ class TelegramSender:
     async def _send(self, chat_id: int, message: RenderedMessage) -> SentMessage:
         extra = message.extra
         if message.kind == "delete":
-            await self._delete(chat_id, extra.get("_delete") or [])
+            left = await self._delete(chat_id, extra.get("_delete") or [])
             if not message.text.strip():
                 return SentMessage(None)
-            # What is left in the chat is one innocuous line.
-            return await self._send_text(chat_id, replace(message, buttons=()), message.text)
+            # What is left in the chat is one innocuous line (and, if some message would not
+            # go, a word that she can delete the chat herself).
+            text = message.text
+            if left:
+                text = "\n\n".join([text, translate(message.language, NOT_ALL_DELETED)])
+            return await self._send_text(chat_id, replace(message, buttons=()), text)
         if message.kind == "edit" and extra.get("_edit_of") is not None:
             return await self._edit(chat_id, int(str(extra["_edit_of"])), message)
         if message.kind == "markup" and extra.get("_edit_of") is not None:
@@ -156,15 +163,34 @@ class TelegramSender:
         text = "\n\n".join(filter(None, [message.text, notice]))
         return await self._send_text(chat_id, message, text)
 
-    async def _delete(self, chat_id: int, ids: list[Any]) -> SentMessage:
+    async def _delete(self, chat_id: int, ids: list[Any]) -> int:
+        """Delete in batches; a batch that fails goes one by one. Returns how many stayed."""
         message_ids = [int(str(i)) for i in ids if str(i).isdigit()]
+        left = 0
         for start in range(0, len(message_ids), DELETE_BATCH):
+            batch = message_ids[start : start + DELETE_BATCH]
             try:
-                await self.bot.delete_messages(chat_id, message_ids[start : start + DELETE_BATCH])
+                await self.bot.delete_messages(chat_id, batch)
+            except (RetryAfter, Forbidden):
+                raise  # asked to wait, or she blocked the bot: the outbox knows what to do
             except TelegramError as error:
-                if not harmless(error):
-                    raise
-        return SentMessage(None)
+                if _gone(error):
+                    continue
+                log.info("deleteMessages failed (%s); deleting one by one", error.message)
+                left += await self._delete_one_by_one(chat_id, batch)
+        return left
+
+    async def _delete_one_by_one(self, chat_id: int, message_ids: list[int]) -> int:
+        left = 0
+        for message_id in message_ids:
+            try:
+                await self.bot.delete_message(chat_id, message_id)
+            except (RetryAfter, Forbidden):
+                raise
+            except TelegramError as error:
+                if not _gone(error):
+                    left += 1
+        return left
 
     async def _replace_keyboard(
         self, chat_id: int, message_id: int, message: RenderedMessage
@@ -192,6 +218,10 @@ class TelegramSender:
             if not harmless(error):
                 raise
         return SentMessage(str(message_id))
+
+
+def _gone(error: TelegramError) -> bool:
+    return any(text in error.message.lower() for text in ALREADY_GONE)
 
 
 def _extension(content_type: str) -> str:
