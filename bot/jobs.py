@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from flows.context import FlowContext
-from flows.conversation import checkins, idle, lifecycle, matching
+from flows.conversation import checkins, idle, lifecycle, matching, waiting
 from models import FlowState, HelpRequest, Match, Offer, Participant, ScheduledJob
 
 JobWork = Callable[[FlowContext, ScheduledJob], Awaitable[None]]
@@ -54,7 +54,7 @@ async def _owner(session: AsyncSession, job: ScheduledJob) -> int | None:
         return offer.supporter_id if offer else None
     if job.kind in ("participant_unreachable", checkins.JOB):
         return job.target_id
-    if job.kind in ("unmatched_alert", "request_expiry"):
+    if job.kind in ("unmatched_alert", "request_expiry", waiting.JOB):
         request = await session.get(HelpRequest, job.target_id)
         return request.seeker_id if request else None
     match = await session.get(Match, job.target_id)
@@ -73,6 +73,7 @@ WORK: dict[str, JobWork] = {
     "idle_close": lambda ctx, job: idle.idle_close(ctx, job.target_id or 0, _asked_at(job)),
     "participant_unreachable": lambda ctx, job: lifecycle.participant_unreachable(ctx),
     checkins.JOB: checkins.run_checkin,
+    waiting.JOB: lambda ctx, job: waiting.waiting_update(ctx, job.target_id or 0),
 }
 
 

@@ -79,6 +79,7 @@ class Settings(BaseSettings):
     checkin_after_referral_hours: list[float] = [2.0, 48.0]
     reach_hours: str = "09:00-21:00"
     waiting_update_minutes: float = 30.0
+    coordinator_reminder_minutes: float = 120.0  # a request still waiting: reminded again
     mask_contact_details: bool = True  # phone numbers, e-mails, @names in relayed text
     # Safety.
     flood_max_messages: int = 8

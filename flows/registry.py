@@ -91,6 +91,7 @@ def build_routes() -> Routes:
             "news": "news",
             "hours": "care",
             "stats": "statistics",
+            "where": "care",
         },
         choice_prefixes={
             "lang": "intake",

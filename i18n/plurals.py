@@ -26,6 +26,8 @@ COUNTED: dict[str, str] = {
     NP_("coord.invite_link"): "hours",
     NP_("onboard.alias_length"): "high",
     NP_("onboard.ask_alias"): "high",
+    NP_("care.estimate"): "minutes",
+    NP_("care.alert_still_waiting"): "minutes",
 }
 
 # The order of the forms in a catalog, as GNU gettext and CLDR give them for integers.

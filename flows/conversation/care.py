@@ -16,8 +16,9 @@ stateDiagram-v2
 from datetime import UTC
 
 from flows.context import FlowContext
-from flows.conversation.checkins import cancel_checkins
+from flows.conversation.checkins import answer_again, cancel_checkins
 from flows.conversation.reach import NEVER, span_of, zone_from_her_time, zone_of
+from flows.conversation.waiting import she_asks
 from flows.detour import come_back, go_back, step_aside
 from flows.events import Button, EventKind, InboundEvent
 
@@ -46,6 +47,8 @@ class CareFlow:
             return await self._choice(ctx, (event.choice or "").split(":", 2)[1:])
         if event.kind == EventKind.COMMAND and event.command == "hours":
             return self.show(ctx)
+        if event.kind == EventKind.COMMAND and event.command == "where":
+            return await she_asks(ctx)
         if ctx.state.flow == NAME and event.kind == EventKind.TEXT:
             return await self._her_time(ctx, event)
         if ctx.state.flow == NAME:
@@ -71,6 +74,13 @@ class CareFlow:
         match parts:
             case ["ok"]:
                 ctx.reply("care.glad")
+            case ["where"]:
+                await she_asks(ctx)
+            case ["again", rest]:
+                match_id, _, answer = rest.partition(":")
+                if match_id.isdigit() and answer in ("yes", "no"):
+                    return await answer_again(ctx, int(match_id), answer == "yes")
+                ctx.reply("relay.button_old")
             case ["talk"]:
                 await ctx.enter("intake")
             case ["stop"]:

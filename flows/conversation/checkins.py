@@ -27,7 +27,7 @@ from flows.context import FlowContext
 from flows.conversation.lookups import open_conversation
 from flows.conversation.reach import next_reachable
 from flows.events import Button, OutboundMessage
-from models import OutboxMessage, Participant, ParticipantStatus, Role, ScheduledJob
+from models import Match, OutboxMessage, Participant, ParticipantStatus, Role, ScheduledJob
 
 JOB = "checkin"
 AFTER_CONVERSATION = "conversation"
@@ -139,3 +139,26 @@ def checkin_message(payload: dict[str, Any]) -> OutboundMessage:
         Button("care.btn_stop", "care:stop"),
     )
     return OutboundMessage("care.checkin", {}, buttons, kind="checkin")
+
+
+def again_question(match: Match, person: Participant, other: Participant) -> OutboundMessage:
+    """At the end, each side may say yes to talking again; only aliases are ever shown."""
+    text_id = "care.again_ask" if person.id == match.seeker_id else "care.again_ask_supporter"
+    buttons = (
+        Button("care.btn_again_yes", f"care:again:{match.id}:yes"),
+        Button("care.btn_again_no", f"care:again:{match.id}:no"),
+    )
+    return OutboundMessage(text_id, {"alias": other.alias}, buttons)
+
+
+async def answer_again(ctx: FlowContext, match_id: int, yes: bool) -> None:
+    match = await ctx.session.get(Match, match_id)
+    me = ctx.participant
+    sides = (match.seeker_id, match.supporter_id) if match is not None else ()
+    if match is None or match.ended_at is None or me.id not in sides:
+        return ctx.reply("relay.button_old")
+    if me.id == match.seeker_id:
+        match.seeker_again = yes
+    else:
+        match.supporter_again = yes
+    ctx.reply("care.again_yes" if yes else "care.again_no")

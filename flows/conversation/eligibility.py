@@ -155,7 +155,22 @@ async def eligible_supporters(ctx: FlowContext, request: HelpRequest) -> list[Ca
         # Pending offers count against capacity, so nobody holds more offers than she can take.
         and matches.get(person.id, 0) + pending.get(person.id, 0) < profile.capacity
     ]
-    return sorted(candidates, key=lambda c: c.rank(request.topic))
+    ranked = sorted(candidates, key=lambda c: c.rank(request.topic))
+    # "The same supporter again", when both said yes at the end of their last conversation.
+    again = await supporter_again(ctx, request.seeker_id)
+    return sorted(ranked, key=lambda c: c.person.id != again)
+
+
+async def supporter_again(ctx: FlowContext, seeker_id: int) -> int | None:
+    """Her last ended conversation's supporter, if both said they would talk again."""
+    query = (
+        select(Match.supporter_id, Match.seeker_again, Match.supporter_again)
+        .where(Match.seeker_id == seeker_id, Match.ended_at.is_not(None))
+        .order_by(Match.ended_at.desc(), Match.id.desc())
+        .limit(1)
+    )
+    row = (await ctx.session.execute(query)).first()
+    return row[0] if row is not None and row[1] and row[2] else None
 
 
 async def free_places(

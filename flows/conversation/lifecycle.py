@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import update
 
 from flows.context import FlowContext
-from flows.conversation.checkins import after_conversation, cancel_checkins
+from flows.conversation.checkins import after_conversation, again_question, cancel_checkins
 from flows.conversation.delivery import deliver, distinct_alias, masking
 from flows.conversation.lookups import (
     OPEN_MATCH,
@@ -125,6 +125,7 @@ async def end_match(ctx: FlowContext, match: Match, *, by: Participant | None, r
             else:
                 text_id = "relay.you_ended" if person.id == by_id else "relay.other_ended"
             ctx.send(person, OutboundMessage(text_id, {"alias": other.alias}))
+            ctx.send(person, again_question(match, person, other))
         await send_with_choices(ctx, seeker, _feedback_question(match))
         await send_with_choices(ctx, supporter, _checkin_question(match))
         await after_conversation(ctx, seeker, match.id)

@@ -7,7 +7,8 @@ from flows.context import FlowContext
 from flows.conversation.eligibility import anyone_on_duty
 from flows.conversation.lookups import RELAY, RelayStep, open_request_of, send_with_choices
 from flows.conversation.offers import make_offers, withdraw_offers
-from flows.events import Button, OutboundMessage
+from flows.conversation.waiting import schedule_updates, waiting_buttons
+from flows.events import OutboundMessage
 from models import HelpRequest, Offer, OfferStatus, Participant, RequestStatus
 
 
@@ -51,15 +52,9 @@ async def create_request(
     ctx.schedule("unmatched_alert", ctx.now + timedelta(minutes=_alert_minutes(ctx)), request.id)
     expiry = timedelta(hours=float(ctx.config.request_expiry_hours))
     ctx.schedule("request_expiry", ctx.now + expiry, request.id)
+    schedule_updates(ctx, request)
     await ctx.session.flush()
     return request
-
-
-def waiting_buttons(request: HelpRequest) -> list[Button]:
-    return [
-        Button("match.button_help_now", "menu:help_now"),
-        Button("match.button_cancel", f"relay:cancel:{request.id}"),
-    ]
 
 
 async def tell_where_she_stands(

@@ -62,6 +62,7 @@ JOB_TARGETS = {
     "offer_timeout": "offers",
     "unmatched_alert": "help_requests",
     "request_expiry": "help_requests",
+    "waiting_update": "help_requests",
     "idle_check": "matches",
     "idle_close": "matches",
 }
