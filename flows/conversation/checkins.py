@@ -21,20 +21,19 @@ stateDiagram-v2
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import exists, select, update
+from sqlalchemy import select, update
 
 from flows.context import FlowContext
 from flows.conversation.lookups import open_conversation
 from flows.conversation.reach import next_reachable
 from flows.events import Button, OutboundMessage
-from models import Match, OutboxMessage, Participant, ParticipantStatus, Role, ScheduledJob
+from models import Match, Participant, ParticipantStatus, Role, ScheduledJob
 
 JOB = "checkin"
 AFTER_CONVERSATION = "conversation"
 AFTER_REFERRAL = "referral"
 HELD_RETRY = timedelta(hours=24)  # a held chat is tried again a day later...
 GIVE_UP_AFTER = timedelta(days=7)  # ...for a week at most: she may never come back
-EXIT_LINES = ("exit.done", "exit.howto", "exit.howto_whatsapp")
 
 
 async def schedule_checkin(
@@ -90,17 +89,9 @@ async def cancel_checkins(ctx: FlowContext, person_id: int) -> int:
 
 
 async def held(ctx: FlowContext, person: Participant) -> bool:
-    """Her chat is held: she used the quick exit and has not written since."""
-    if person.last_inbound_at is None:
-        return False
-    query = select(
-        exists().where(
-            OutboxMessage.participant_id == person.id,
-            OutboxMessage.text_id.in_(EXIT_LINES),
-            OutboxMessage.created_at >= person.last_inbound_at,
-        )
-    )
-    return bool((await ctx.session.execute(query)).scalar())
+    """Her chat is held: she used the quick exit and has not written since. A check-in is moved
+    rather than kept back with the rest, so it never lands on her screen in a pile later."""
+    return person.held_since is not None
 
 
 async def run_checkin(ctx: FlowContext, job: ScheduledJob) -> None:
