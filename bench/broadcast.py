@@ -24,7 +24,8 @@ PG_ADMIN = os.environ.get("TEST_DATABASE_URL", "postgresql+asyncpg://postgres@12
 LANGUAGES = ("en", "pl", "uk", "ru", "fa", "ar")
 TEXTS = {"en": "Violence is never your fault. Free help, day and night: 800 120 002.",
          "pl": "Przemoc nigdy nie jest Twoją winą. Bezpłatna pomoc: 800 120 002.",
-         "uk": "Насильство ніколи не є вашою провиною. Допомога: 800 120 002."}  # fmt: skip
+         "uk": "Насильство ніколи не є вашою провиною. Допомога: 800 120 002.",
+         "fallback": "en"}  # fmt: skip
 
 
 class NullChannel:

@@ -16,12 +16,14 @@ from sqlalchemy import select
 from bot.cli_base import run_in_session
 from bot.clock import SystemClock
 from flows.outreach.campaigns import (
+    FALLBACK_KEY,
     CampaignError,
     audience_left,
     broadcast_rates,
     campaign_counts,
     create_campaign,
     enqueue_campaign,
+    fallbacks,
     queued_so_far,
     validate_texts,
 )
@@ -54,28 +56,35 @@ def _read_texts(path: Path) -> Any:
 @campaign_app.command("create")
 def create(
     name: str = typer.Argument(..., help="A short name for coordinators, e.g. 'Safe at home'."),
-    file: Path = typer.Option(..., "--file", "-f", help="YAML: {en: ..., pl: ...}; en required."),
+    file: Path = typer.Option(
+        ...,
+        "--file",
+        "-f",
+        help="YAML: {en: ..., pl: ..., fallback: {fa: en}}; every language a text or a fallback.",
+    ),  # fmt: skip
 ) -> None:
     """Store a campaign as a draft; nothing is sent until `campaign send ID`."""
 
     texts = _read_texts(file)
     try:
-        validate_texts(texts)
+        written = {k: v for k, v in validate_texts(texts).items() if k in texts}
+        instead = fallbacks(written, texts.get(FALLBACK_KEY))
     except CampaignError as error:
         raise _fail(str(error)) from None
 
-    async def work(session: Any, _: Any) -> tuple[int, list[str]]:
+    async def work(session: Any, _: Any) -> int:
         campaign = await create_campaign(session, name, texts, SystemClock().now())
         await session.commit()
-        return campaign.id, sorted(campaign.texts)
+        return campaign.id
 
     try:
-        campaign_id, languages = run_in_session(work, transaction=False)
+        campaign_id = run_in_session(work, transaction=False)
     except CampaignError as error:
         raise _fail(str(error)) from None
-    typer.echo(f"campaign {campaign_id} created ({', '.join(languages)}); "
+    others = "".join(f"; {lang} gets {to}" for lang, to in instead.items())
+    typer.echo(f"campaign {campaign_id} created ({', '.join(sorted(written))}{others}); "
                f"send it with: peerline campaign send {campaign_id}")  # fmt: skip
-    long = [lang for lang, text in validate_texts(texts).items() if len(text) > TEMPLATE_CHARS]
+    long = [lang for lang, text in written.items() if len(text) > TEMPLATE_CHARS]
     if long:
         # Outside her 24-hour window WhatsApp takes only an approved template, whose body is
         # limited; Telegram is not affected.

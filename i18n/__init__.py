@@ -51,7 +51,7 @@ CLOSEST = {"be": "ru"}
 
 __all__ = [
     "CATALOG_DIR", "CLOSEST", "FALLBACK", "LANGUAGES", "LANGUAGE_NAMES", "NP_", "N_",
-    "RIGHT_TO_LEFT", "normalise_language", "reload_catalogs", "translate",
+    "RIGHT_TO_LEFT", "language_named", "normalise_language", "reload_catalogs", "translate",
 ]  # fmt: skip
 
 
@@ -84,6 +84,15 @@ def normalise_language(code: str | None, default: str = FALLBACK) -> str:
     base = code.split("-")[0].split("_")[0].lower()
     base = CLOSEST.get(base, base)
     return base if base in LANGUAGES else default
+
+
+def language_named(text: str) -> str | None:
+    """The language she typed by its code or name, or part of it ("Polski", "دری", "uk")."""
+    typed = text.strip().casefold()
+    for code, name in LANGUAGE_NAMES.items():
+        if typed in {code, name.casefold(), *(part.strip().casefold() for part in name.split("/"))}:
+            return code
+    return None
 
 
 def _lookup(language: str, text_id: str, count: int | None) -> str:

@@ -38,6 +38,7 @@ TEXTS = {
     "en": "Violence is never your fault. Free help, day and night: call 800 120 002.",
     "pl": "Przemoc nigdy nie jest Twoją winą. Bezpłatna pomoc całą dobę: 800 120 002.",
     "uk": "Насильство ніколи не є вашою провиною. Безкоштовна допомога: 800 120 002.",
+    "fallback": {"ru": "en", "fa": "en", "ar": "en"},  # named, or the campaign is refused
 }
 
 
@@ -92,7 +93,9 @@ async def many_consenting(service, count: int, start: int = 5000) -> list[str]:
 
 async def new_campaign(service, texts=None, name: str = "Safe at home") -> int:
     async with service.session_factory() as session, session.begin():
-        campaign = await create_campaign(session, name, texts or TEXTS, service.clock.now())
+        texts = texts or TEXTS
+        texts = texts if "fallback" in texts else {**texts, "fallback": "en"}
+        campaign = await create_campaign(session, name, texts, service.clock.now())
     return campaign.id
 
 
@@ -279,7 +282,7 @@ async def test_news_off_stops_further_campaigns_and_news_on_resumes_them(databas
     ("content", "problem"),
     [
         ("en: [unclosed\n", "not valid YAML at line"),
-        ("pl: Tylko po polsku\n", "English text (en) is required"),
+        ("pl: Tylko po polsku\n", "no text for en, uk, ru, fa, ar"),
         ("en: Hello\nde: Hallo\n", "unknown language 'de'"),
         ("en: " + "x" * 3501 + "\n", "at most 3500"),
         ("- en\n- pl\n", "must map language codes"),
@@ -314,10 +317,13 @@ def test_the_cli_creates_lists_sends_and_reports_a_campaign(database_url, monkey
     assert "No campaigns yet" in runner.invoke(app, ["campaign", "list"]).output
     path = tmp_path / "texts.yaml"
     path.write_text("en: |\n  Violence is never your fault.\npl: Przemoc nigdy nie jest Twoją "
-                    "winą.\n", encoding="utf-8")  # fmt: skip
+                    "winą.\nfallback: {uk: pl, ru: en, fa: en, ar: en}\n",
+                    encoding="utf-8")  # fmt: skip
     made = runner.invoke(app, ["campaign", "create", "Safe at home", "--file", str(path)])
     assert made.exit_code == 0, made.output
-    assert "campaign 1 created (en, pl)" in made.output
+    assert "campaign 1 created (en, pl; uk gets pl; ru gets en; fa gets en; ar gets en)" in (
+        made.output
+    )
     listed = runner.invoke(app, ["campaign", "list"])
     assert "Safe at home" in listed.output and "draft" in listed.output
 
@@ -351,10 +357,12 @@ def test_the_cli_creates_lists_sends_and_reports_a_campaign(database_url, monkey
     assert asyncio.run(rows()) == 9
 
 
-async def test_create_refuses_a_campaign_without_english(database_url):
+async def test_create_refuses_a_campaign_that_leaves_a_language_without_text(database_url):
     async with running_service(database_url) as service:
-        with pytest.raises(CampaignError, match="English"):
-            await new_campaign(service, {"pl": "Tylko po polsku"})
+        with pytest.raises(CampaignError, match="no text for en, ru, fa, ar: write one"):
+            await new_campaign(service, {"pl": "Tylko po polsku", "fallback": {"uk": "pl"}})
+        with pytest.raises(CampaignError, match="fallback en: 'en' has no text"):
+            await new_campaign(service, {"pl": "Tylko po polsku", "fallback": "en"})
         async with service.session_factory() as session:
             assert (await session.execute(select(func.count(Campaign.id)))).scalar_one() == 0
 

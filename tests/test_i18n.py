@@ -113,3 +113,11 @@ def test_translate_falls_back_to_english_and_fills_parameters():
     assert translate("fa", "welcome.no_such_text").lstrip("\u200f") == "welcome.no_such_text"
     assert translate("xx-YY", "menu.about") == translate("en", "menu.about")
     assert "{" not in translate("pl", "error.generic", {"unused": 1})
+
+
+def test_a_language_is_found_by_any_of_its_names_and_belarusian_reads_russian():
+    from i18n import language_named, normalise_language
+
+    assert language_named("دری") == language_named("فارسی") == language_named(" fa ") == "fa"
+    assert language_named("polski") == "pl" and language_named("Deutsch") is None
+    assert normalise_language("be-BY") == "ru" and normalise_language("pt") == "en"

@@ -90,7 +90,7 @@ async def test_immediate_danger_leads_with_112_and_alerts_a_coordinator_without_
         await her.tap("referral:kind:home")
         shown = services_message(her.texts, "800 120 002")
         assert shown.index("☎ 112") < shown.index("800 120 002")  # 112 first in danger
-        assert "the help she needs: Violence at home" in coordinator.texts[-1]
+        assert "the help she needs: violence at home" in coordinator.texts[-1]
 
 
 async def test_immediate_danger_makes_her_waiting_request_urgent(database_url):

@@ -9,7 +9,7 @@ from typing import Any
 
 from flows.context import FlowContext
 from flows.events import Button
-from i18n import LANGUAGE_NAMES, LANGUAGES, N_
+from i18n import LANGUAGE_NAMES, LANGUAGES, N_, language_named
 from models import Role
 
 INTAKE = "intake"
@@ -122,8 +122,4 @@ def go_to(ctx: FlowContext, step: Step, **data: Any) -> None:
 
 
 def typed_language(text: str) -> str | None:
-    typed = text.strip().casefold()
-    for code, name in LANGUAGE_NAMES.items():
-        if typed in (code, name.casefold()):
-            return code
-    return None
+    return language_named(text)  # "فارسی", "دری" and "فارسی / دری" all mean Persian

@@ -48,6 +48,7 @@ RATE_SHARE = 0.5
 
 ON_WORDS = frozenset({"on", "yes", "start"})
 OFF_WORDS = frozenset({"off", "no", "stop"})
+FALLBACK_KEY = "fallback"  # in a campaign file: the language each untranslated language gets
 
 
 class CampaignError(ValueError):
@@ -70,9 +71,15 @@ def broadcast_rates(settings: Any) -> dict[str, float]:
 
 
 def validate_texts(raw: Any) -> dict[str, str]:
-    """The campaign's texts by language, or a CampaignError saying in one line what is wrong."""
+    """The campaign's text for every language, or a CampaignError saying in one line what is wrong.
+
+    A language without a text of its own must be named in `fallback` (one language for all of
+    them, or one per language): nobody is sent a language she did not choose by accident.
+    """
     if not isinstance(raw, dict) or not raw:
         raise CampaignError("the file must map language codes to texts, e.g. en: ...")
+    raw = dict(raw)
+    fallback = raw.pop(FALLBACK_KEY, None)
     texts: dict[str, str] = {}
     for language, text in raw.items():
         if language not in LANGUAGES:
@@ -86,9 +93,31 @@ def validate_texts(raw: Any) -> dict[str, str]:
                 f"the {language} text has {len(text)} characters; at most {MAX_TEXT_CHARS}"
             )
         texts[language] = text
-    if "en" not in texts:
-        raise CampaignError("an English text (en) is required: it reaches everyone else")
+    for language, instead in fallbacks(texts, fallback).items():
+        texts[language] = texts[instead]
     return texts
+
+
+def fallbacks(texts: Mapping[str, str], fallback: Any) -> dict[str, str]:
+    """Which written language each language without a text gets, as the file names it."""
+    missing = [language for language in LANGUAGES if language not in texts]
+    chosen = {language: fallback for language in missing} if isinstance(fallback, str) else {}
+    if isinstance(fallback, dict):
+        chosen = {str(k): v for k, v in fallback.items()}
+    elif fallback is not None and not isinstance(fallback, str):
+        raise CampaignError("fallback must be a language code, or map languages to one")
+    for language, instead in chosen.items():
+        if language not in LANGUAGES or language in texts:
+            raise CampaignError(f"fallback for {language!r}: only a language without a text")
+        if instead not in texts:
+            raise CampaignError(f"fallback {language}: {instead!r} has no text in the file")
+    unnamed = [language for language in missing if language not in chosen]
+    if unnamed:
+        raise CampaignError(
+            f"no text for {', '.join(unnamed)}: write one, or say which language they get "
+            f"instead, e.g. fallback: {{{unnamed[0]}: {next(iter(texts), 'en')}}}"
+        )
+    return chosen
 
 
 async def create_campaign(

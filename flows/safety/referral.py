@@ -35,13 +35,19 @@ from flows.safety.guard import reference
 from flows.safety.help_lines import HELP_KINDS, services_text
 from i18n import N_
 
-# Built as f"referral.kind_{kind}" and f"referral.services_{kind}".
+# Built as f"referral.kind_{kind}" (her button), f"referral.need_{kind}" (the same need, told
+# to a coordinator) and f"referral.services_{kind}".
 KIND_TEXTS = (
     N_("referral.kind_home"),
     N_("referral.kind_sexual"),
     N_("referral.kind_exploited"),
     N_("referral.kind_self"),
     N_("referral.kind_other"),
+    N_("referral.need_home"),
+    N_("referral.need_sexual"),
+    N_("referral.need_exploited"),
+    N_("referral.need_self"),
+    N_("referral.need_other"),
     N_("referral.services_home"),
     N_("referral.services_sexual"),
     N_("referral.services_exploited"),
@@ -172,7 +178,7 @@ class ReferralFlow:
             request = await open_request_of(ctx, ctx.participant.id)
             await alert_coordinators(
                 ctx, "referral.alert_kind", ref=reference(ctx.participant, request),
-                kind=msgid(f"referral.kind_{kind}"),
+                kind=msgid(f"referral.need_{kind}"),  # hers in the third person
             )  # fmt: skip
 
     def _prompt(self, ctx: FlowContext) -> None:
