@@ -8,10 +8,11 @@ import random
 from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from bot.cli import app
+from flows.safety.retention import purge_once
 from flows.statistics import statistics
 from flows.statistics.disclosure import HIDDEN, SMALL, protect
 from flows.statistics.export import as_text
@@ -29,8 +30,9 @@ from models import (
     RequestStatus,
     Role,
 )
-from tests.support import ChatUser, running_service
+from tests.support import ChatUser, World, running_service
 from tests.test_onboarding import a_coordinator
+from tests.test_safety_guard import VIOLENT
 
 START, END = date(2026, 11, 2), date(2026, 11, 15)
 # What must never appear in any output: aliases, addresses, her words, a number she typed.
@@ -84,6 +86,7 @@ async def seed(service) -> None:
             session.add(request)
             await session.flush()
             if talk is None:
+                request.ended_at = created + timedelta(hours=2)
                 continue
             who, length, ended_by = talk
             started = request.matched_at
@@ -94,6 +97,8 @@ async def seed(service) -> None:
                 ended_at=None if length is None else started + timedelta(minutes=length),
             )  # fmt: skip
             session.add(match)
+            if match.ended_at is not None:
+                request.status, request.ended_at = RequestStatus.ENDED, match.ended_at
             await session.flush()
         # Feedback inside the period: scores 5 x6, 4 x4, 3 x1; supporters ok x6, heavy x2.
         at = datetime(2026, 11, 12, 12, tzinfo=UTC)
@@ -269,3 +274,43 @@ def test_a_wrong_date_on_the_command_line_says_how_to_write_it():
     assert result.exit_code == 2 and "YYYY-MM-DD" in result.output
     result = CliRunner().invoke(app, ["report", "--from", "2026-11-30", "--to", "2026-11-01"])
     assert result.exit_code == 2 and "--from is after --to" in result.output
+
+
+async def test_the_retention_purge_leaves_the_published_figures_as_they_were(database_url):
+    """Purged requests live on as counters: topic, outcome, language, channel, wait, length."""
+    async with running_service(database_url) as service:
+        await seed(service)
+        async with service.session_factory() as session:
+            before = await statistics(session, START, END)
+        async with service.session_factory() as session, session.begin():
+            later = datetime(2027, 6, 1, tzinfo=UTC)
+            counts = await purge_once(session, later, days=90)
+        assert counts["requests"] == 12  # all but the conversation still going
+        async with service.session_factory() as session:
+            after = await statistics(session, START, END)
+            assert (await session.execute(select(func.count()).select_from(HelpRequest))
+                    ).scalar_one() == 2  # fmt: skip
+    for table in before.tables:
+        if table.key != "supporter_load":  # who carried a purged conversation is not kept
+            assert shown(after, table.key) == shown(before, table.key), table.key
+    assert headline(after)["requests"] == headline(before)["requests"] == "19"
+    assert headline(after)["share_matched"] == "74%"
+
+
+async def test_danger_signals_and_help_paths_are_counted_as_they_happen(database_url):
+    async with running_service(database_url) as service:
+        world = World.around(service)
+        await world.supporter("c1", role="coordinator", alias="Coord One")
+        her = await world.seeker("h1")
+        await her.text(VIOLENT)
+        await her.text("He hit me again, I am so scared of him")  # the same request: once
+        await her.tap("menu:help_now")
+        await her.tap("referral:danger:yes")
+        await her.tap("referral:danger:yes")  # a second tap is not a second emergency
+        await her.tap("referral:kind:home")
+        today = service.clock.now().date()
+        async with service.session_factory() as session:
+            rows = (await session.execute(select(DailyCount.name, DailyCount.value))).all()
+            stats = await statistics(session, today, today)
+        assert dict(rows) == {"danger.violence": 1, "referral.emergency": 1, "referral.home": 1}
+        assert shown(stats, "referrals_by_kind")["home"] == SMALL

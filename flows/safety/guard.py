@@ -37,6 +37,7 @@ from models import (
     ParticipantStatus,
     Role,
 )
+from models.stats import increment
 
 # Built as f"safety.kind_{label}", f"safety.help_paths_{label}", f"safety.supporter_note_{label}".
 SIGNAL_TEXTS = (
@@ -180,6 +181,7 @@ async def respond_to_danger(ctx: FlowContext, label: str) -> None:
         mark.danger_notice_at = ctx.now
         first_time = True
     if first_time:
+        await increment(ctx.session, ctx.now.date(), f"danger.{label}")  # once per request
         await send_help_paths(ctx, label)
         await alert_coordinators(
             ctx,

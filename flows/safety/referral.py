@@ -34,6 +34,7 @@ from flows.events import Button, EventKind, InboundEvent, OutboundMessage, msgid
 from flows.safety.guard import reference
 from flows.safety.help_lines import HELP_KINDS, services_text
 from i18n import N_
+from models.stats import increment
 
 # Built as f"referral.kind_{kind}" (her button), f"referral.need_{kind}" (the same need, told
 # to a coordinator) and f"referral.services_{kind}".
@@ -160,6 +161,7 @@ class ReferralFlow:
         if request is not None:
             request.urgent = True
         if not already_alerted:
+            await increment(ctx.session, ctx.now.date(), "referral.emergency")
             await alert_coordinators(
                 ctx, "referral.alert_immediate", ref=reference(ctx.participant, request)
             )
@@ -169,6 +171,7 @@ class ReferralFlow:
         immediate = bool(ctx.state.data.get("immediate"))
         ctx.state.step = Step.SHOWN
         ctx.remember(kind=kind)
+        await increment(ctx.session, ctx.now.date(), f"referral.{kind}")  # a count, never who
         services = services_text(ctx, HELP_KINDS[kind], emergency_first=immediate)
         ctx.reply(f"referral.services_{kind}", services=services)
         ctx.reply("referral.tips", buttons=_after_buttons())

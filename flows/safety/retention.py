@@ -26,7 +26,7 @@ from models import (
     RequestStatus,
     ScheduledJob,
 )
-from models.stats import increment
+from models.stats import LENGTH_EDGES, WAIT_EDGES, bucket, increment
 
 log = logging.getLogger(__name__)
 
@@ -67,15 +67,11 @@ async def purge_once(session: AsyncSession, now: datetime, *, days: int) -> dict
         .all()
     )
     for request in old:
-        day = request.created_at.date()
-        await increment(session, day, f"requests.{request.topic}.{request.status}")
-        if request.urgent:
-            await increment(session, day, "requests.urgent")
+        await _count_request(session, request)
         match = (
             await session.execute(select(Match).where(Match.request_id == request.id))
         ).scalar_one_or_none()
         if match is not None:
-            await increment(session, day, f"matches.ended_by.{match.ended_by or 'unknown'}")
             await session.execute(delete(Report).where(Report.match_id == match.id,
                                                        Report.status != "open"))  # fmt: skip
     if old:
@@ -106,6 +102,30 @@ async def purge_once(session: AsyncSession, now: datetime, *, days: int) -> dict
     )
     await _purge_feedback(session, cutoff)
     return counts
+
+
+async def _count_request(session: AsyncSession, request: HelpRequest) -> None:
+    """What statistics keep of a request and its conversation: buckets, never the times."""
+    day = request.created_at.date()
+    await increment(session, day, f"requests.{request.topic}.{request.status}")
+    await increment(session, day, f"requests.language.{request.language}")
+    seeker = await session.get(Participant, request.seeker_id)
+    if seeker is not None:
+        await increment(session, day, f"requests.channel.{seeker.channel}")
+    if request.urgent:
+        await increment(session, day, "requests.urgent")
+    if request.matched_at is not None:
+        minutes = (request.matched_at - request.created_at).total_seconds() / 60
+        await increment(session, day, f"match_wait.{bucket(minutes, WAIT_EDGES)}")
+    match = (
+        await session.execute(select(Match).where(Match.request_id == request.id))
+    ).scalar_one_or_none()
+    if match is None:
+        return
+    await increment(session, day, f"matches.ended_by.{match.ended_by or 'system'}")
+    if match.ended_at is not None:
+        minutes = (match.ended_at - match.started_at).total_seconds() / 60
+        await increment(session, day, f"match_length.{bucket(minutes, LENGTH_EDGES)}")
 
 
 async def _purge_feedback(session: AsyncSession, cutoff: datetime) -> None:

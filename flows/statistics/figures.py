@@ -21,43 +21,13 @@ from models import (
     Participant,
     RequestStatus,
 )
+from models.stats import LENGTH_EDGES, WAIT_EDGES, bucket, bucket_middle
 
-# Upper edges in minutes; the last bucket is open. The purge keeps the bucket, never the time.
-WAIT_EDGES = (5, 15, 60, 240, 1440)
-LENGTH_EDGES = (15, 60, 180, 1440)
 PURGED_OUTCOME = {
     RequestStatus.ENDED: "matched",
     RequestStatus.EXPIRED: "expired",
     RequestStatus.CANCELLED: "cancelled",
 }
-
-
-def bucket(minutes: float, edges: tuple[int, ...]) -> str:
-    """The name of the bucket `minutes` falls in: "lt5", "5_15", …, "ge1440"."""
-    lower = 0
-    for edge in edges:
-        if minutes < edge:
-            return f"lt{edge}" if lower == 0 else f"{lower}_{edge}"
-        lower = edge
-    return f"ge{lower}"
-
-
-def bucket_names(edges: tuple[int, ...]) -> list[str]:
-    names, lower = [], 0
-    for edge in edges:
-        names.append(f"lt{edge}" if lower == 0 else f"{lower}_{edge}")
-        lower = edge
-    return [*names, f"ge{lower}"]
-
-
-def bucket_middle(name: str) -> float:
-    """A purged wait or length stands in for its bucket's middle (or lower edge, if open)."""
-    if name.startswith("lt"):
-        return int(name[2:]) / 2
-    if name.startswith("ge"):
-        return float(name[2:])
-    low, high = name.split("_")
-    return (int(low) + int(high)) / 2
 
 
 @dataclass

@@ -11,8 +11,9 @@ from datetime import date, timedelta
 
 from flows.conversation.questions import TOPICS
 from flows.statistics.disclosure import HIDDEN, THRESHOLD, Cell, protect, share, single
-from flows.statistics.figures import LENGTH_EDGES, WAIT_EDGES, Raw, bucket_names
+from flows.statistics.figures import Raw
 from i18n import LANGUAGES, N_
+from models.stats import LENGTH_EDGES, WAIT_EDGES, bucket_names
 
 CHANNELS = ("telegram", "whatsapp", "console")
 OUTCOMES = ("matched", "waiting", "expired", "cancelled")
