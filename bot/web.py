@@ -4,12 +4,13 @@ import asyncio
 import contextlib
 import uuid
 from collections.abc import AsyncIterator
+from typing import Any
 
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -18,6 +19,7 @@ from flows import metrics
 from flows.events import EventKind, InboundEvent
 from handlers import console
 from handlers.http import DEFAULT_MAX_BODY
+from handlers.refusals import unusable_event, unusable_json
 
 MAX_CONSOLE_TEXT = 4096
 
@@ -43,10 +45,19 @@ class BodyLimit:
         await self.app(scope, receive, send)
 
 
-async def _http_error(_: Request, exc: Exception) -> Response:
-    """Client mistakes get a short plain answer, never a trace."""
-    assert isinstance(exc, HTTPException)
-    return PlainTextResponse(str(exc.detail), status_code=exc.status_code)
+def _http_error(public_url: str | None, paths: set[str]) -> Any:
+    """Client mistakes get a short plain answer, never a trace; "/healthz/" is sent to
+    "/healthz" on PUBLIC_URL (or a relative path), never to whatever the Host header says."""
+
+    async def handle(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, HTTPException)
+        path = request.url.path
+        if exc.status_code == 404 and path.endswith("/") and path.rstrip("/") in paths:
+            location = (public_url or "").rstrip("/") + path.rstrip("/")
+            return RedirectResponse(location, status_code=307)
+        return PlainTextResponse(str(exc.detail), status_code=exc.status_code)
+
+    return handle
 
 
 async def _server_error(_: Request, exc: Exception) -> Response:
@@ -65,10 +76,22 @@ def parse_console_line(name: str, text: str, message_id: str | None = None) -> I
     return InboundEvent(console.NAME, name, EventKind.TEXT, message_id, text)
 
 
-def create_web_app(service: Peerline, *, manage_service: bool = True) -> Starlette:
-    async def healthz(_: Request) -> Response:
+def _short_id(value: object) -> str | None:
+    return str(value)[:64] if value else None
+
+
+def create_web_app(
+    service: Peerline, *, manage_service: bool = True, console: bool = False
+) -> Starlette:
+    """The edge; the console's endpoints only when asked for (`peerline run --console`)."""
+
+    async def readyz(_: Request) -> Response:
         health = await service.health()
         return JSONResponse(health, status_code=200 if health["ok"] else 503)
+
+    async def livez(_: Request) -> Response:
+        """The process answers: a database outage is no reason to restart it."""
+        return JSONResponse({"ok": True})
 
     async def metrics_endpoint(_: Request) -> Response:
         metrics.queue_depth.set(await service.queue_depth())
@@ -78,13 +101,18 @@ def create_web_app(service: Peerline, *, manage_service: bool = True) -> Starlet
         try:
             body = await request.json()
             name, text = str(body["as"])[:32], str(body.get("text", ""))
-        except (ValueError, KeyError, TypeError):
+        except (ValueError, KeyError, TypeError, AttributeError, RecursionError):
             return JSONResponse({"error": "send JSON with 'as' and 'text'"}, status_code=400)
+        refusal = unusable_json(body)
+        if refusal is None:
+            event = parse_console_line(name, text, _short_id(body.get("id")))
+            refusal = unusable_event(event)
+        if refusal is not None:
+            return JSONResponse({"error": refusal}, status_code=400)
         if body.get("if_new"):
             async with service.session_factory() as session:
                 if await service.router.find_participant(session, console.NAME, name):
                     return JSONResponse({"outcome": "known"})
-        event = parse_console_line(name, text, body.get("id"))
         outcome = await service.router.handle(event)
         metrics.updates_in.labels(console.NAME, outcome.value).inc()
         return JSONResponse({"outcome": outcome.value})
@@ -106,10 +134,12 @@ def create_web_app(service: Peerline, *, manage_service: bool = True) -> Starlet
                 return JSONResponse({"messages": messages})
 
     routes = [
-        Route("/healthz", healthz),
+        Route("/healthz", readyz),
+        Route("/readyz", readyz),
+        Route("/livez", livez),
         Route("/metrics", metrics_endpoint),
     ]
-    if service.console is not None:
+    if console and service.console is not None:
         routes += [
             Route("/console/messages", console_post, methods=["POST"]),
             Route("/console/poll", console_poll),
@@ -128,10 +158,13 @@ def create_web_app(service: Peerline, *, manage_service: bool = True) -> Starlet
                 await service.stop()
 
     limit = getattr(service.settings, "max_body_bytes", DEFAULT_MAX_BODY)
+    paths = {route.path for route in routes if isinstance(route, Route)}
+    handle_http_error = _http_error(service.settings.public_url, paths)
     app = Starlette(
         routes=routes,
         lifespan=lifespan,
-        exception_handlers={HTTPException: _http_error, Exception: _server_error},
+        exception_handlers={HTTPException: handle_http_error, Exception: _server_error},
     )
+    app.router.redirect_slashes = False
     app.add_middleware(BodyLimit, limit=limit)
     return app

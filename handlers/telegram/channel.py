@@ -24,6 +24,7 @@ from telegram.ext import Application, ApplicationBuilder
 from flows import metrics
 from handlers.base import RenderedMessage, SentMessage
 from handlers.http import read_body
+from handlers.refusals import unusable_event, unusable_json
 from handlers.telegram import commands
 from handlers.telegram.hosting import MediaLinks
 from handlers.telegram.intake import UpdateQueue
@@ -196,10 +197,17 @@ class TelegramChannel:
         body = await read_body(request, self.max_body_bytes)
         try:
             data = json.loads(body)
-        except ValueError:
+        except (ValueError, RecursionError):
             return PlainTextResponse("malformed JSON", status_code=400)
         if not isinstance(data, dict):
             return PlainTextResponse("an update is a JSON object", status_code=400)
+        refusal = unusable_json(data)
+        if refusal is None:
+            event = parse_update(data, self.bot_username).event
+            refusal = unusable_event(event) if event is not None else None
+        if refusal is not None:
+            metrics.updates_in.labels(NAME, "malformed").inc()
+            return PlainTextResponse(refusal, status_code=400)
         if not self.queue.submit(data):
             return PlainTextResponse("busy", status_code=429, headers={"Retry-After": "1"})
         return Response(status_code=200)

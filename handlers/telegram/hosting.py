@@ -63,7 +63,8 @@ class MediaLinks:
         """(file id, content type) of a valid, unexpired link."""
         payload, _, signature = token.partition(".")
         expected = _b64(hmac.new(self._key, payload.encode(), hashlib.sha256).digest())
-        if not signature or not hmac.compare_digest(signature, expected):
+        # Compared as bytes: a non-ASCII str would make compare_digest raise, not answer.
+        if not signature or not hmac.compare_digest(signature.encode(), expected.encode()):
             return None
         try:
             data = json.loads(_unb64(payload))

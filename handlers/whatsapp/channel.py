@@ -175,7 +175,9 @@ class WhatsAppChannel:
         self.session_factory = session_factory
         self.clock = clock
         self.on_released = on_released or (lambda: None)
-        self.webhooks = WhatsAppWebhooks(self, SignedForms(auth_token, public_url, max_body_bytes))
+        self.webhooks = WhatsAppWebhooks(
+            self, SignedForms(auth_token, public_url, max_body_bytes), sender.account_sid
+        )
 
     @classmethod
     def from_settings(cls, service: Any) -> "WhatsAppChannel":

@@ -17,12 +17,38 @@ PREFIX = "whatsapp:"
 # say those to end a conversation, which must not silence the bot for good.
 OPT_OUT_WORDS = frozenset({"stop", "stopall", "unsubscribe"})
 _COMMAND = re.compile(r"^/([A-Za-z0-9_]{1,32})(?:\s+(.*))?$", re.S)
+# Shapes Twilio gives these fields. Its signature does not separate fields, so a signed form can
+# be re-split into another one; a form whose fields have other shapes is refused.
+MESSAGE_SID = re.compile(r"^(SM|MM)[0-9a-f]{32}$")
+ACCOUNT_SID = re.compile(r"^AC[0-9a-f]{32}$")
+# whatsapp:+E.164, or a business-scoped user id such as whatsapp:US.1234.
+WHATSAPP_FROM = re.compile(r"^whatsapp:(\+[1-9][0-9]{6,14}|[A-Z]{2}\.[0-9A-Za-z_.-]{1,64})$")
 STATUS_RANK = {"queued": 0, "accepted": 0, "sending": 1, "sent": 1, "delivered": 2, "read": 3}
 FAILED_STATUSES = frozenset({"failed", "undelivered"})
 
 
 class NotAMessage(ValueError):
     """The form lacks what every inbound message has (MessageSid, From)."""
+
+
+def unusable_form(form: Mapping[str, str], account_sid: str | None, *, inbound: bool) -> str | None:
+    """Why a signed form is refused: a field whose shape Twilio never sends, or another account.
+
+    Inbound messages need all three fields; a status callback, only a well-formed MessageSid
+    (and, when present, our AccountSid).
+    """
+    sid = form.get("MessageSid") or form.get("SmsMessageSid") or form.get("SmsSid") or ""
+    if not MESSAGE_SID.match(sid):
+        return "MessageSid is not a Twilio message id"
+    account = form.get("AccountSid")
+    if inbound or account is not None:
+        if not (account and ACCOUNT_SID.match(account)):
+            return "AccountSid is not a Twilio account id"
+        if account_sid is not None and account != account_sid:
+            return "AccountSid is not this service's account"
+    if inbound and not WHATSAPP_FROM.match(form.get("From") or ""):
+        return "From is not a WhatsApp address"
+    return None
 
 
 def address_of(value: str) -> str:

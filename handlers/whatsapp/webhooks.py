@@ -17,6 +17,7 @@ from twilio.request_validator import RequestValidator
 from flows import metrics
 from flows.events import EventKind
 from handlers.http import read_body
+from handlers.refusals import unusable_event, unusable_text
 from handlers.whatsapp.parse import (
     NAME,
     STATUS_RANK,
@@ -24,6 +25,7 @@ from handlers.whatsapp.parse import (
     StatusUpdate,
     parse_inbound,
     parse_status,
+    unusable_form,
 )
 from models import OutboxMessage, OutboxStatus, Participant, ParticipantStatus
 
@@ -64,6 +66,10 @@ class SignedForms:
             pairs = parse_qsl(body.decode("utf-8"), keep_blank_values=True, strict_parsing=False)
         except (UnicodeDecodeError, ValueError):
             return PlainTextResponse("malformed form", status_code=400)
+        for key, value in pairs:
+            reason = unusable_text(key) or unusable_text(value)
+            if reason:
+                return PlainTextResponse(reason, status_code=400)
         form = ImmutableMultiDict(pairs)
         if not self.validator.validate(self.url_of(request), form, signature):
             return PlainTextResponse("forbidden", status_code=403)
@@ -71,20 +77,25 @@ class SignedForms:
 
 
 class WhatsAppWebhooks:
-    def __init__(self, channel: Any, forms: SignedForms) -> None:
+    def __init__(self, channel: Any, forms: SignedForms, account_sid: str | None = None) -> None:
         self.channel = channel
         self.forms = forms
+        self.account_sid = account_sid
 
     async def inbound(self, request: Request) -> Response:
         form = await self.forms.read(request)
         if isinstance(form, Response):
             metrics.updates_in.labels(NAME, "rejected").inc()
             return form
+        refusal = unusable_form(form, self.account_sid, inbound=True)
         try:
             event = parse_inbound(form)
         except NotAMessage:
+            refusal = refusal or "MessageSid and From are required"
+        refusal = refusal or unusable_event(event)
+        if refusal is not None:
             metrics.updates_in.labels(NAME, "malformed").inc()
-            return PlainTextResponse("MessageSid and From are required", status_code=400)
+            return PlainTextResponse(refusal, status_code=400)
         outcome = await self.channel.router.handle(event)
         metrics.updates_in.labels(NAME, outcome.value).inc()
         if event.kind != EventKind.BLOCKED:
@@ -95,6 +106,10 @@ class WhatsAppWebhooks:
         form = await self.forms.read(request)
         if isinstance(form, Response):
             return form
+        if form.get("MessageSid") or form.get("SmsSid"):
+            refusal = unusable_form(form, self.account_sid, inbound=False)
+            if refusal is not None:
+                return PlainTextResponse(refusal, status_code=400)
         status = parse_status(form)
         if status is not None:
             await self.apply_status(status)
