@@ -2,25 +2,59 @@
 
 import asyncio
 import contextlib
-import logging
+import errno
+import ipaddress
+import socket
 import sys
+from importlib import metadata
+from typing import Any
 
 import typer
 import uvicorn
 
-from bot import cli_campaign, cli_coordinator, cli_moderation, cli_safety, cli_statistics
+from bot import (
+    cli_campaign,
+    cli_coordinator,
+    cli_moderation,
+    cli_safety,
+    cli_statistics,
+    runtime,
+)
 from bot import migrate as migrations
 from bot.app import Peerline
 from bot.channels import attach_channels
 from bot.cli_base import cli_settings
-from bot.console_client import chat
+from bot.console_client import ConsoleUnreachable, chat
 from bot.privacy import new_secret_key
 from bot.settings import Settings, SettingsError
 from bot.web import create_web_app
+from handlers.base import ChannelStartError
 from models.db import make_engine
 
 app = typer.Typer(help="Peerline: anonymous peer support for migrant and refugee women.",
                   no_args_is_help=True, add_completion=False)  # fmt: skip
+
+
+def version() -> str:
+    try:
+        return metadata.version("peerline")
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"peerline {version()}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    show_version: bool = typer.Option(
+        False, "--version", callback=_print_version, is_eager=True, help="Print the version."
+    ),
+) -> None:
+    """Peerline: anonymous peer support for migrant and refugee women."""
 
 
 SUPPORTER_HINT = """\
@@ -32,14 +66,8 @@ To play the supporter too, in a second terminal (same folder):
 """
 
 
-def _configure_logging() -> None:
-    logging.basicConfig(
-        level=logging.INFO,
-        stream=sys.stderr,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    for noisy in ("httpx", "apscheduler", "uvicorn.access", "telegram.ext", "twilio"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+def _configure_logging(settings: Settings) -> None:
+    runtime.configure_logging(settings.log_level, settings.log_format)
 
 
 @app.command()
@@ -47,42 +75,82 @@ def run(
     host: str = typer.Option(None, help="Address to listen on (HOST)."),
     port: int = typer.Option(None, help="Port to listen on (PORT); 0 picks a free one."),
     migrate: bool = typer.Option(True, help="Migrate the database to the newest schema first."),
-    console: bool = typer.Option(False, help="Also chat in this terminal as a help-seeker."),
+    console: bool = typer.Option(
+        False, help="Open the local console channel (loopback only, never with PUBLIC_URL)."
+    ),
+    chat_here: bool = typer.Option(
+        True, "--chat/--no-chat", help="With --console, chat in this terminal as a help-seeker."
+    ),
     web_only: bool = typer.Option(False, help="Serve webhooks only; leave sending to workers."),
 ) -> None:
     """Start the service: web edge, outbox sender, scheduler and the configured channels."""
     settings = cli_settings(host=host, port=port)
-    _configure_logging()
+    if console:
+        _console_allowed(settings)
+    _configure_logging(settings)
     try:
-        asyncio.run(_serve(settings, migrate=migrate, console=console, web_only=web_only))
+        runtime.run(
+            _serve(
+                settings, migrate=migrate, console=console, chat_here=chat_here, web_only=web_only
+            )
+        )
     except KeyboardInterrupt:
         pass
 
 
-async def _serve(settings: Settings, *, migrate: bool, console: bool, web_only: bool) -> None:
+def _console_allowed(settings: Settings) -> None:
+    """The console has no authentication: it is a development tool on this machine only."""
+    problem = None
+    if settings.public_url:
+        problem = "--console is for development: unset PUBLIC_URL, or run without --console"
+    elif settings.env == "production":
+        problem = "--console is for development: ENV=production never opens it"
+    elif not _loopback(settings.host):
+        problem = f"--console listens on loopback only: set HOST=127.0.0.1 (not {settings.host})"
+    if problem:
+        typer.echo(f"error: {problem}", err=True)
+        raise typer.Exit(2)
+
+
+def _loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host == "localhost"
+
+
+async def _serve(
+    settings: Settings, *, migrate: bool, console: bool, chat_here: bool, web_only: bool
+) -> None:
+    sock = _bind(settings.host, settings.port)  # a taken port is one line, before anything
     service = Peerline(settings)
     if migrate:
         await migrations.upgrade(service.engine)
     attach_channels(service)
-    web = create_web_app(service, manage_service=False)
-    config = uvicorn.Config(web, host=settings.host, port=settings.port, log_level="warning",
-                            timeout_graceful_shutdown=2,
+    web = create_web_app(service, manage_service=False, open_console=console)
+    config = uvicorn.Config(web, log_level="warning", timeout_graceful_shutdown=2,
                             lifespan="on")  # fmt: skip
-    server = uvicorn.Server(config)
-    await service.start(sender=not web_only, scheduler=not web_only)
-    serving = asyncio.create_task(server.serve())
+    server = _Server(config, service)
+    try:
+        await service.start(sender=not web_only, scheduler=not web_only)
+    except BaseException:
+        sock.close()
+        await service.stop()
+        raise
+    serving = asyncio.create_task(server.serve(sockets=[sock]))
     try:
         while not server.started:
             if serving.done():
                 serving.result()
                 raise typer.Exit(1)
             await asyncio.sleep(0.05)
-        bound_port = server.servers[0].sockets[0].getsockname()[1]
-        base = f"http://{settings.host}:{bound_port}"
+        base = f"http://{settings.host}:{sock.getsockname()[1]}"
         print(f"Peerline is listening on {base} (health: {base}/healthz)", flush=True)
-        if console and service.console is not None:
+        if console and chat_here and service.console is not None:
             print(SUPPORTER_HINT.format(base=base), flush=True)
-            await chat(base, "seeker")
+            talking = asyncio.create_task(chat(base, "seeker"))
+            await asyncio.wait({talking, serving}, return_when=asyncio.FIRST_COMPLETED)
+            talking.cancel()  # Ctrl-C stops the server at once, whatever she was typing
             server.should_exit = True
         await serving
     finally:
@@ -92,11 +160,43 @@ async def _serve(settings: Settings, *, migrate: bool, console: bool, web_only: 
         await service.stop()
 
 
+def _bind(host: str, port: int) -> socket.socket:
+    """The listening socket, or one line that says what to change."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as error:
+        sock.close()
+        if error.errno == errno.EADDRINUSE:
+            raise SettingsError(
+                f"port {port} on {host} is taken: stop what uses it, or set PORT to another one"
+            ) from None
+        problem = f"cannot listen on {host}:{port} ({error.strerror}): check HOST"
+        raise SettingsError(problem) from None
+    sock.listen(2048)
+    return sock
+
+
+class _Server(uvicorn.Server):
+    """Open console polls end as soon as Ctrl-C or SIGTERM arrives, so it stops at once."""
+
+    def __init__(self, config: uvicorn.Config, service: Peerline) -> None:
+        super().__init__(config)
+        self.service = service
+
+    def handle_exit(self, sig: int, frame: Any) -> None:
+        super().handle_exit(sig, frame)
+        if self.service.console is not None:
+            self.service.console.close()
+
+
 @app.command()
 def worker(migrate: bool = typer.Option(False, help="Migrate the database first.")) -> None:
     """Run only the outbox sender and the scheduler (for a separate worker process)."""
     settings = cli_settings()
-    _configure_logging()
+    _configure_logging(settings)
 
     async def _work() -> None:
         service = Peerline(settings)
@@ -110,7 +210,7 @@ def worker(migrate: bool = typer.Option(False, help="Migrate the database first.
             await service.stop()
 
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(_work())
+        runtime.run(_work())
 
 
 @app.command()
@@ -143,8 +243,13 @@ def chat_command(
     """Chat with a running service through the console channel."""
     settings = cli_settings()
     base = url or f"http://{settings.host}:{settings.port}"
-    with contextlib.suppress(KeyboardInterrupt):
+    try:
         asyncio.run(chat(base, as_))
+    except KeyboardInterrupt:
+        pass
+    except ConsoleUnreachable as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(1) from None
 
 
 @app.command()
@@ -161,7 +266,7 @@ for _commands in (cli_safety, cli_coordinator, cli_moderation, cli_campaign, cli
 def main() -> None:
     try:
         app()
-    except SettingsError as error:
+    except (SettingsError, ChannelStartError) as error:
         typer.echo(f"error: {error}", err=True)
         sys.exit(2)
 

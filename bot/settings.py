@@ -3,6 +3,7 @@
 import hashlib
 import hmac
 import os
+import re
 import secrets
 import stat
 import sys
@@ -12,6 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsError as PydanticSettingsError
 
 from flows.conversation.reach import parse_span
 
@@ -87,6 +89,21 @@ class Settings(BaseSettings):
     retention_days: int = 90
     help_country: str = "PL"
     telegram_bot_username: str | None = None  # for invite deep links t.me/<name>?start=<code>
+    # Operations: log verbosity and shape (one JSON object a line for a log collector); the
+    # worker's own port for /livez, /readyz and /metrics (0 turns it off).
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_format: Literal["text", "json"] = "text"
+    worker_port: int = 8081
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper(cls, value: object) -> object:
+        return value.strip().upper() if isinstance(value, str) else value
+
+    @field_validator("log_format", mode="before")
+    @classmethod
+    def _lower(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
 
     @field_validator("default_language")
     @classmethod
@@ -110,6 +127,12 @@ class Settings(BaseSettings):
         if parse_span(value) is None:
             raise ValueError("must be two times like 09:00-21:00")
         return value
+
+    @field_validator("telegram_api_base_url")
+    @classmethod
+    def _server_root(cls, value: str) -> str:
+        """The server root; PTB's own `…/bot` form (its base_url) is accepted and trimmed."""
+        return value.strip().rstrip("/").removesuffix("/bot").rstrip("/")
 
     @field_validator("database_url")
     @classmethod
@@ -164,6 +187,12 @@ class Settings(BaseSettings):
         if self.secret_key:
             return self.secret_key
         if self.key_file.exists():
+            mode = stat.S_IMODE(self.key_file.stat().st_mode)
+            if mode & 0o077:
+                raise SettingsError(
+                    f"KEY_FILE {self.key_file} can be read by others (mode {mode:04o}): "
+                    f"run `chmod 600 {self.key_file}`"
+                )
             return self.key_file.read_text().strip()
         key = secrets.token_urlsafe(32)
         fd = os.open(self.key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -182,6 +211,13 @@ def load_settings(**overrides: object) -> Settings:
     """Load settings, turning a validation error into one line that says what to change."""
     try:
         return Settings(**overrides)  # type: ignore[arg-type]
+    except PydanticSettingsError as exc:  # a value that is not the JSON it must be
+        cause = str(exc.__cause__ or exc).splitlines()[0]
+        field = re.search(r'field "(\w+)"', str(exc))
+        name = field.group(1).upper() if field else "a setting"
+        raise SettingsError(
+            f'{name} is not valid JSON ({cause}): write it like {{"2": "HX…"}}'
+        ) from None
     except ValidationError as exc:
         first = exc.errors()[0]
         field = ".".join(str(part) for part in first["loc"]).upper()

@@ -2,6 +2,7 @@
 
 import asyncio
 import contextlib
+import math
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
@@ -81,7 +82,7 @@ def _short_id(value: object) -> str | None:
 
 
 def create_web_app(
-    service: Peerline, *, manage_service: bool = True, console: bool = False
+    service: Peerline, *, manage_service: bool = True, open_console: bool = False
 ) -> Starlette:
     """The edge; the console's endpoints only when asked for (`peerline run --console`)."""
 
@@ -122,7 +123,10 @@ def create_web_app(
         if not name or service.console is None:
             return JSONResponse({"error": "say who you are: ?as=NAME"}, status_code=400)
         try:
-            wait = min(max(float(request.query_params.get("wait") or 20), 0.0), 30.0)
+            wait = float(request.query_params.get("wait") or 20)
+            if not math.isfinite(wait):
+                raise ValueError("not a finite number")
+            wait = min(max(wait, 0.0), 30.0)
         except ValueError:
             return JSONResponse({"error": "wait must be a number of seconds"}, status_code=400)
         # Wait in short slices so a terminal that has gone away frees its request at once.
@@ -130,7 +134,9 @@ def create_web_app(
         while True:
             remaining = deadline - asyncio.get_running_loop().time()
             messages = await service.console.wait_for_messages(name, min(1.0, max(remaining, 0)))
-            if messages or remaining <= 1.0 or await request.is_disconnected():
+            if messages or remaining <= 1.0 or service.console.closed:
+                return JSONResponse({"messages": messages})
+            if await request.is_disconnected():
                 return JSONResponse({"messages": messages})
 
     routes = [
@@ -139,7 +145,7 @@ def create_web_app(
         Route("/livez", livez),
         Route("/metrics", metrics_endpoint),
     ]
-    if console and service.console is not None:
+    if open_console and service.console is not None:
         routes += [
             Route("/console/messages", console_post, methods=["POST"]),
             Route("/console/poll", console_poll),

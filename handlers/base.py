@@ -30,6 +30,10 @@ class RenderedMessage:
     extra: dict[str, object] = field(default_factory=dict)
 
 
+class ChannelStartError(Exception):
+    """A channel could not start; the message says what to change, in one line, no secrets."""
+
+
 class DeliveryError(Exception):
     """A send that did not go through; the subclass says what the outbox should do."""
 

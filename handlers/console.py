@@ -29,6 +29,11 @@ class ConsoleChannel:
     def __init__(self) -> None:
         self._mailboxes: dict[str, asyncio.Queue[str]] = defaultdict(asyncio.Queue)
         self._counter = 0
+        self.closed = False
+
+    def close(self) -> None:
+        """The service is stopping: every open poll answers now instead of holding it up."""
+        self.closed = True
 
     async def send(self, address: str, message: RenderedMessage) -> SentMessage:
         self._counter += 1
@@ -38,6 +43,8 @@ class ConsoleChannel:
     async def wait_for_messages(self, address: str, wait_seconds: float) -> list[str]:
         """Everything waiting for `address`, waiting up to `wait_seconds` for the first one."""
         box = self._mailboxes[address]
+        if self.closed:
+            return []
         try:
             first = await asyncio.wait_for(box.get(), timeout=wait_seconds)
         except TimeoutError:

@@ -44,7 +44,9 @@ def test_make_run_greets_and_offers_a_language_choice(tmp_path):
 
 def test_a_console_conversation_leaves_no_plaintext_address_in_the_database(tmp_path):
     env = clean_env(tmp_path, SECRET_KEY="console-test-key")
-    server = pexpect.spawn(PEERLINE, ["run"], env=env, encoding="utf-8", timeout=60)
+    server = pexpect.spawn(
+        PEERLINE, ["run", "--console", "--no-chat"], env=env, encoding="utf-8", timeout=60
+    )
     try:
         server.expect(r"listening on (http://127\.0\.0\.1:\d+)")
         url = server.match.group(1)

@@ -18,11 +18,11 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 from telegram import Update
-from telegram.error import TelegramError
+from telegram.error import InvalidToken, TelegramError
 from telegram.ext import Application, ApplicationBuilder
 
 from flows import metrics
-from handlers.base import RenderedMessage, SentMessage
+from handlers.base import ChannelStartError, RenderedMessage, SentMessage
 from handlers.http import read_body
 from handlers.refusals import unusable_event, unusable_json
 from handlers.telegram import commands
@@ -68,7 +68,8 @@ class TelegramChannel:
         self.default_language = default_language
         self.max_body_bytes = max_body_bytes
         self.extra_commands = extra_commands
-        base = api_base_url.rstrip("/")
+        base = api_base_url.rstrip("/").removesuffix("/bot")  # PTB's own form works too
+        self.api_base_url = base
         builder = (
             ApplicationBuilder()
             .token(token)
@@ -128,7 +129,17 @@ class TelegramChannel:
 
     async def start(self, *, receive: bool = True) -> None:
         """Connect (getMe); when receiving, publish the menu and register the webhook or poll."""
-        await self.application.initialize()
+        try:
+            await self.application.initialize()
+        except InvalidToken:  # its message holds the token: never let it reach a log
+            raise ChannelStartError(
+                "the Bot API refused the token (401): check TELEGRAM_BOT_TOKEN"
+            ) from None
+        except TelegramError as error:
+            raise ChannelStartError(
+                f"the Bot API at {self.api_base_url} did not answer ({type(error).__name__}): "
+                "check TELEGRAM_API_BASE_URL and the network"
+            ) from None
         self._initialized = True
         self.bot_username = self.bot.username
         if not receive:
