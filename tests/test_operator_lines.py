@@ -10,7 +10,9 @@ from pathlib import Path
 
 import pexpect
 import pytest
+import uvloop
 
+from bot import runtime
 from bot.runtime import RedactTokens
 from bot.settings import Settings, SettingsError, load_settings
 from tests.fakes.telegram_api import FakeBotAPI
@@ -146,3 +148,18 @@ def test_no_log_line_carries_a_token():
     )
     RedactTokens().filter(record)
     assert WRONG_TOKEN not in record.getMessage() and "<token>" in record.getMessage()
+
+
+def test_every_process_runs_on_uvloop():
+    async def loop_type() -> type:
+        return type(asyncio.get_running_loop())
+
+    assert runtime.run(loop_type()) is uvloop.Loop
+
+
+async def test_peerline_prints_its_version(tmp_path):
+    process = await asyncio.create_subprocess_exec(
+        PEERLINE, "--version", stdout=asyncio.subprocess.PIPE, env=environment(tmp_path)
+    )
+    out, _ = await process.communicate()
+    assert process.returncode == 0 and out.decode().startswith("peerline ")
