@@ -25,6 +25,7 @@ from bot.app import Peerline
 from bot.channels import attach_channels
 from bot.cli_base import cli_settings
 from bot.console_client import ConsoleUnreachable, chat
+from bot.doctor import diagnose, screen_of
 from bot.privacy import new_secret_key
 from bot.settings import Settings, SettingsError
 from bot.web import create_web_app
@@ -250,6 +251,17 @@ def chat_command(
     except ConsoleUnreachable as error:
         typer.echo(f"error: {error}", err=True)
         raise typer.Exit(1) from None
+
+
+@app.command()
+def doctor() -> None:
+    """Check settings, database, migrations, catalogs, screening, Telegram, Twilio, key file."""
+    settings = cli_settings()
+    findings = runtime.run(diagnose(settings, screen=screen_of(settings)))
+    for finding in findings:
+        typer.echo(finding.line())
+    if not all(finding.ok for finding in findings):
+        raise typer.Exit(1)
 
 
 @app.command()

@@ -118,6 +118,7 @@ class FakeTwilioAPI:
             Starlette(
                 routes=[
                     Route(API + "/Messages.json", self._create_message, methods=["POST"]),
+                    Route(API + ".json", self._account, methods=["GET"]),
                     Route(
                         API + "/Messages/{message_sid}/Media/{media_sid}",
                         self._get_media,
@@ -230,6 +231,12 @@ class FakeTwilioAPI:
             return False
         path_sid = request.path_params.get("account_sid")
         return (user, password) == (self.account_sid, self.auth_token) and path_sid == user
+
+    async def _account(self, request: Request) -> Response:
+        """The account resource: what a credentials check fetches."""
+        if not self._authorized(request):
+            return JSONResponse({"code": 20003, "message": "Authenticate", "status": 401}, 401)
+        return JSONResponse({"sid": self.account_sid, "status": "active"})
 
     async def _create_message(self, request: Request) -> Response:
         if not self._authorized(request):
