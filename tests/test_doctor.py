@@ -3,6 +3,7 @@
 import asyncio
 import os
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -27,6 +28,9 @@ async def migrated(url: str) -> None:
 def compiled_catalogs(tmp_path: Path, *, drop: str | None = None) -> Path:
     target = tmp_path / "i18n"
     shutil.copytree(CATALOG_DIR, target, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
+    pybabel = str(Path(sys.executable).parent / "pybabel")
+    command = [pybabel, "-q", "compile", "--domain", "messages", "--directory", str(target)]
+    subprocess.run(command, check=True, capture_output=True)
     if drop:
         (target / drop / "LC_MESSAGES" / "messages.mo").unlink()
     return target
