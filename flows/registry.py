@@ -21,6 +21,7 @@ from flows.safety.guard import GUARDS as SAFETY_GUARDS
 from flows.safety.moderation import ModerationFlow
 from flows.safety.quick_exit import QuickExitFlow, back_after_exit, typed_answer
 from flows.safety.referral import ReferralFlow
+from flows.safety.typed_help import typed_help
 from flows.statistics.command import StatisticsFlow
 from flows.supporters.coordination import CoordinationFlow
 from flows.supporters.onboarding import OnboardingFlow
@@ -112,6 +113,7 @@ def build_routes() -> Routes:
             "news": "news",
             "care": "care",
         },
-        # Back after a quick exit (the hold ends, kept words offered), then ban, flood, danger.
-        guards=[back_after_exit, typed_answer, *SAFETY_GUARDS],
+        # Back after a quick exit (the hold ends, kept words offered), then ban, flood, danger,
+        # then a plea for help she typed.
+        guards=[back_after_exit, typed_answer, *SAFETY_GUARDS, typed_help],
     )
