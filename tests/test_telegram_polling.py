@@ -25,14 +25,17 @@ async def test_the_commands_menu_and_descriptions_are_set_in_every_language(data
     async with FakeBotAPI() as api, running_edge(database_url, telegram=api, webhook=False):
         menus = api.calls_to("setMyCommands")
         languages = {call.params.get("language_code") for call in menus}
-        assert languages == {None, "pl", "uk", "ru", "fa", "ar"}
+        assert languages == {None, "pl", "uk", "ru", "fa", "ar", "be"}
+        belarusian = next(c for c in menus if c.params.get("language_code") == "be")
+        russian = next(c for c in menus if c.params.get("language_code") == "ru")
+        assert belarusian.params["commands"] == russian.params["commands"]  # not English
         polish = next(c for c in menus if c.params.get("language_code") == "pl")
         names = [command["command"] for command in polish.params["commands"]]
         assert {"start", "menu", "help", "language"} <= set(names)
         assert all(c["description"] != f"command.{c['command']}" for c in polish.params["commands"])
         assert polish.params["scope"] == {"type": "all_private_chats"}
-        assert len(api.calls_to("setMyDescription")) == 6
-        assert len(api.calls_to("setMyShortDescription")) == 6
+        assert len(api.calls_to("setMyDescription")) == 7
+        assert len(api.calls_to("setMyShortDescription")) == 7
 
 
 async def test_peerline_run_with_a_token_polls_telegram_and_answers(tmp_path):

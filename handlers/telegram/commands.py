@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from telegram import Bot, BotCommand, BotCommandScopeAllPrivateChats
 from telegram.error import TelegramError
 
-from i18n import LANGUAGES, N_, translate
+from i18n import CLOSEST, LANGUAGES, N_, translate
 
 # The menu's descriptions, built as f"command.{name}".
 COMMAND_TEXTS = (
@@ -46,8 +46,13 @@ def commands_for(language: str, names: Iterable[str]) -> list[BotCommand]:
 async def publish(bot: Bot, names: list[str]) -> None:
     """setMyCommands, setMyDescription and setMyShortDescription per language; never fatal."""
     scope = BotCommandScopeAllPrivateChats()
-    for language in LANGUAGES:
-        code = None if language == DEFAULT_LANGUAGE else language
+    # Each language under its own code, and apps in a language we lack (Belarusian) get the
+    # closest one we speak (Russian) rather than English.
+    menus = [
+        (language, None if language == DEFAULT_LANGUAGE else language) for language in LANGUAGES
+    ]
+    menus += [(closest, code) for code, closest in CLOSEST.items()]
+    for language, code in menus:
         try:
             await bot.set_my_commands(
                 commands_for(language, names), scope=scope, language_code=code
