@@ -3,6 +3,7 @@
 Each finding says what is wrong and what to change, so an operator never reads a traceback.
 """
 
+import io
 import stat
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -12,6 +13,8 @@ from typing import Any
 import httpx
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
 from sqlalchemy import text
 from telegram import Bot
 from telegram.error import InvalidToken, TelegramError
@@ -104,18 +107,35 @@ async def _database(settings: Settings) -> str:
 
 
 async def _catalogs(directory: Path) -> str:
-    missing = []
+    """Every language's catalog is there, readable and complete; it is compiled when first used."""
+    problems = _catalog_problems(directory)
+    if problems:
+        raise Problem(f"{'; '.join(problems)}: run `make i18n` and translate what it lists")
+    return f"complete for {', '.join(LANGUAGES)}"
+
+
+def _catalog_problems(directory: Path) -> list[str]:
+    problems = []
     for language in LANGUAGES:
         source = directory / language / "LC_MESSAGES" / "messages.po"
-        compiled = source.with_suffix(".mo")
-        if not compiled.exists() or compiled.stat().st_mtime < source.stat().st_mtime:
-            missing.append(language)
-    if missing:
-        raise Problem(
-            f"not compiled for {', '.join(missing)}: run `make i18n-compile` "
-            "(pybabel compile --domain messages --directory i18n)"
-        )
-    return f"compiled for {', '.join(LANGUAGES)}"
+        try:
+            with open(source, "rb") as handle:
+                catalog = read_po(handle, locale=language)
+            write_mo(io.BytesIO(), catalog)
+        except FileNotFoundError:
+            problems.append(f"no catalog for {language}")
+            continue
+        except Exception as error:  # a broken file must be a line here, not a traceback
+            problems.append(f"the {language} catalog cannot be read ({type(error).__name__})")
+            continue
+        gaps = sum(1 for m in catalog if m.id and (m.fuzzy or not _translated(m.string)))
+        if gaps:
+            problems.append(f"{gaps} texts untranslated or fuzzy in {language}")
+    return problems
+
+
+def _translated(text: str | tuple[str, ...]) -> bool:
+    return all(part.strip() for part in ((text,) if isinstance(text, str) else text))
 
 
 async def _screening(screen: Any) -> str:
