@@ -99,3 +99,8 @@ class OutboundMessage:
 def msgid(text_id: str) -> dict[str, str]:
     """Mark a parameter as a text id to translate, e.g. a topic name inside a sentence."""
     return {"msgid": text_id}
+
+
+def msgids(*text_ids: str) -> dict[str, list[str]]:
+    """A parameter that is a list of text ids, each translated, joined the language's way."""
+    return {"msgids": list(text_ids)}

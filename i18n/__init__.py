@@ -110,6 +110,9 @@ def _lookup(language: str, text_id: str, count: int | None) -> str:
 def _value(language: str, value: Any) -> str:
     if isinstance(value, dict) and "msgid" in value:
         return _render(language, value["msgid"], value.get("params"))
+    if isinstance(value, dict) and "msgids" in value:  # a list of texts, e.g. what was hidden
+        separator = "، " if language in RIGHT_TO_LEFT else ", "
+        return separator.join(_render(language, item, None) for item in value["msgids"])
     if isinstance(value, bool) or not isinstance(value, int | float):
         return str(value)
     return format_decimal(value, locale=language)  # Latin digits, the locale's grouping

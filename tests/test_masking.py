@@ -2,7 +2,9 @@
 
 import pytest
 
+from flows.conversation.delivery import masked_notice
 from flows.conversation.masking import MASK, mask_contacts
+from i18n import translate
 
 HIDDEN = [
     ("call me +48 600 123 456 tonight", "phone"),
@@ -25,13 +27,42 @@ HIDDEN = [
     ("facebook.com/profile.php?id=1", "link"),
     ("tg://resolve?domain=someone", "link"),
     ("add me on https://www.tiktok.com/@x", "link"),
+    # What first use showed slipping through (review item 5), and their cousins.
+    ("https://example.com/me", "link"),
+    ("see https://www.gov.pl/web/udsc for your card", "link"),
+    ("my page: example.com/me", "link"),
+    ("ul. Marszałkowska 10/5 Warszawa", "address"),
+    ("mieszkam na al. Jerozolimskie 44 m. 12", "address"),
+    ("вул. Хрещатик 22, кв. 5", "address"),
+    ("я живу ул. Ленина, д. 5, кв. 12", "address"),
+    ("خیابان ولیعصر، کوچه ۵، پلاک ۱۲", "address"),
+    ("أسكن في شارع الملك فهد رقم ٥", "address"),
+    ("I live at 12 Baker Street, London", "address"),
+    ("anna at wp dot pl", "email"),
+    ("anna (at) gmail (dot) com", "email"),
+    ("anna małpa wp kropka pl", "email"),
+    ("пиши olena собака ukr крапка net", "email"),
+    ("I am anna_k88 there", "username"),
+    ("insta: annak", "username"),
+    ("мій нік olena.kyiv90", "username"),
+    ("my number is six zero zero one two three four five six", "phone"),
+    ("sześć zero zero jeden dwa trzy cztery pięć sześć", "phone"),
+    ("мой номер восемь девять девять девять один два три четыре пять", "phone"),
+    ("شماره‌ام صفر نه یک دو سه چهار پنج شش هفت", "phone"),
+    ("call 22 628 50 00 in Warsaw", "phone"),
+    ("07911 123456", "phone"),
 ]
 
 KEPT = [
     "meeting on 12.05.2024 at 18:00",
     "I paid 1 000 000 zł for nothing",
     "the rent is 2500 and my flat is number 12",
-    "see https://www.gov.pl/web/udsc for your card",
+    "I am at home. Then I go to work",
+    "e.g. the office is closed",
+    "I live on Marszałkowska street near the park",
+    "one two three, let us try again",
+    "plac zabaw jest blisko",
+    "мы встретились в 2019 году",
     "ДР 1990-05-12, мне 34 года",
     "ساعت ۱۸:۳۰ وقت دکتر دارم",
     "لدي موعد في ١٢/٠٥/٢٠٢٤",
@@ -59,3 +90,14 @@ def test_the_words_around_a_mask_stay_as_she_wrote_them():
     masked = mask_contacts("Call me: +48 600 123 456. Or anna@example.com!")
     assert masked.text == f"Call me: {MASK}. Or {MASK}!"
     assert set(masked.kinds) == {"phone", "email"}
+
+
+def test_the_notice_names_what_was_hidden():
+    masked = mask_contacts("anna at wp dot pl or https://example.com/me, ul. Marszałkowska 10/5")
+    assert set(masked.kinds) == {"email", "link", "address"}
+    notice = masked_notice(masked)
+    assert translate("en", notice.text_id, notice.params) == (
+        "To keep you both safe, I hid this from your message: a link, an e-mail address, "
+        "an address. Please stay in touch only here."
+    )
+    assert "link, adres e-mail, adres" in translate("pl", notice.text_id, notice.params)

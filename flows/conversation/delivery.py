@@ -11,8 +11,8 @@ from sqlalchemy import select
 from flows.aliases import new_alias
 from flows.context import FlowContext
 from flows.conversation.lookups import other_side, supporter_matches
-from flows.conversation.masking import mask_contacts
-from flows.events import EventKind, InboundEvent, MediaRef, OutboundMessage, msgid
+from flows.conversation.masking import Masked, mask_contacts
+from flows.events import EventKind, InboundEvent, MediaRef, OutboundMessage, msgid, msgids
 from i18n import N_
 from models import Match, MatchStatus, OutboxMessage, Participant
 
@@ -34,6 +34,18 @@ MAX_KEPT = 10  # messages she may leave while waiting, or a supporter may have h
 TELEGRAM = "telegram"
 # Media that channels can re-send to another app: voice notes, audio and pictures.
 MEDIA_THAT_CROSSES = frozenset({"voice", "audio", "photo"})
+
+
+# What was hidden, named in the notice; built as f"mask.{kind}".
+MASK_KIND_TEXTS = (
+    N_("mask.phone"), N_("mask.email"), N_("mask.link"), N_("mask.username"), N_("mask.address"),
+)  # fmt: skip
+
+
+def masked_notice(masked: Masked) -> OutboundMessage:
+    """The sender is told exactly what was hidden, so she knows what did not reach the other."""
+    what = msgids(*(f"mask.{kind}" for kind in masked.kinds))
+    return OutboundMessage("relay.masked_notice", {"what": what})
 
 
 def masking(ctx: FlowContext) -> bool:
@@ -127,7 +139,7 @@ async def deliver(
         if notify_sender:
             ctx.send(sender, OutboundMessage("relay.media_not_delivered", {"what": what}))
     if masked is not None and masked.changed and notify_sender:
-        ctx.send(sender, OutboundMessage("relay.masked_notice"))
+        ctx.send(sender, masked_notice(masked))
 
 
 async def relay_edit(
@@ -165,7 +177,7 @@ async def relay_edit(
         ctx.send(recipient, OutboundMessage("relay.edited", params, kind="relay"),
                  match_id=match.id, source_message_id=event.edited_message_id)  # fmt: skip
     if masked is not None and masked.changed:
-        ctx.reply("relay.masked_notice")
+        ctx.send(sender, masked_notice(masked))
 
 
 async def relay_message(ctx: FlowContext, match: Match, event: InboundEvent) -> None:
