@@ -14,13 +14,13 @@ from rich.table import Table
 from sqlalchemy import select
 
 from bot.cli_base import run_in_session
+from bot.cli_steering import add_steering, parse_send_at
 from bot.clock import SystemClock
 from flows.outreach.campaigns import (
     FALLBACK_KEY,
     CampaignError,
     audience_left,
     broadcast_rates,
-    campaign_counts,
     create_campaign,
     enqueue_campaign,
     fallbacks,
@@ -62,8 +62,19 @@ def create(
         "-f",
         help="YAML: {en: ..., pl: ..., fallback: {fa: en}}; every language a text or a fallback.",
     ),  # fmt: skip
+    role: list[str] = typer.Option([], "--role", help="Only these roles (seeker, supporter...)."),
+    language: list[str] = typer.Option([], "--language", help="Only women using these languages."),
+    channel: list[str] = typer.Option([], "--channel", help="Only telegram or whatsapp."),
+    active_days: int | None = typer.Option(None, help="Only women who wrote in the last N days."),
+    send_at: str | None = typer.Option(
+        None,
+        help="Not before this time, e.g. '2026-12-03 10:00' (deployment's zone); each "
+        "woman then gets it within her own hours.",
+    ),
 ) -> None:
     """Store a campaign as a draft; nothing is sent until `campaign send ID`."""
+    segment = {"roles": role, "languages": language, "channels": channel,
+               "active_days": active_days}  # fmt: skip
 
     texts = _read_texts(file)
     try:
@@ -72,8 +83,10 @@ def create(
     except CampaignError as error:
         raise _fail(str(error)) from None
 
-    async def work(session: Any, _: Any) -> int:
-        campaign = await create_campaign(session, name, texts, SystemClock().now())
+    async def work(session: Any, settings: Any) -> int:
+        when = parse_send_at(send_at, settings.timezone)
+        campaign = await create_campaign(session, name, texts, SystemClock().now(),
+                                         segment=segment, send_at=when)  # fmt: skip
         await session.commit()
         return campaign.id
 
@@ -109,7 +122,7 @@ def send(campaign_id: int = typer.Argument(..., help="The campaign's number.")) 
             task = bar.add_task("queue", total=total)
             added = await enqueue_campaign(
                 session, campaign_id, SystemClock().now(), rates=broadcast_rates(settings),
-                progress=lambda done: bar.advance(task, done),
+                progress=lambda done: bar.advance(task, done), config=settings,
             )  # fmt: skip
         return added, before, was_sent
 
@@ -122,23 +135,6 @@ def send(campaign_id: int = typer.Argument(..., help="The campaign's number.")) 
                    f"({before} queued then)")  # fmt: skip
         return
     typer.echo(f"campaign {campaign_id}: {added} queued now, {before} already queued before")
-
-
-@campaign_app.command("status")
-def status(campaign_id: int = typer.Argument(..., help="The campaign's number.")) -> None:
-    """How its messages stand: queued, sent, failed, dropped (counts only)."""
-
-    async def work(session: Any, _: Any) -> tuple[Any, dict[str, int]]:
-        campaign = await session.get(Campaign, campaign_id)
-        if campaign is None:
-            return None, {}
-        return campaign, await campaign_counts(session, campaign_id)
-
-    campaign, counts = run_in_session(work, transaction=False)
-    if campaign is None:
-        raise _fail(f"there is no campaign {campaign_id}; see `peerline campaign list`")
-    typer.echo(f"campaign {campaign.id} {campaign.name!r}: {campaign.status}")
-    typer.echo("  ".join(f"{name} {count}" for name, count in counts.items()))
 
 
 @campaign_app.command("list")
@@ -164,4 +160,5 @@ def list_campaigns() -> None:
 
 
 def register(app: typer.Typer) -> None:
+    add_steering(campaign_app)
     app.add_typer(campaign_app, name="campaign")

@@ -18,6 +18,8 @@ class CampaignStatus(StrEnum):
     DRAFT = "draft"
     SENDING = "sending"  # being queued; a crash leaves it here and `send` simply resumes
     SENT = "sent"  # every consenting person has her outbox row
+    PAUSED = "paused"  # nothing more goes out until it is resumed
+    CANCELLED = "cancelled"  # what had not gone out is dropped; never sent again
 
 
 class Campaign(Base):
@@ -30,3 +32,8 @@ class Campaign(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     queued_at: Mapped[datetime | None]  # when the last `send` finished queuing
     queued: Mapped[int] = mapped_column(default=0)  # outbox rows it has, all runs together
+    # Who it is for: {"roles": [...], "languages": [...], "channels": [...], "active_days": n};
+    # always only women who agreed to news and are not stopped, banned or erased.
+    segment: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    send_at: Mapped[datetime | None]  # not before this; then within each woman's own hours
+    paused_at: Mapped[datetime | None]  # while paused: rows resume shifted by the pause

@@ -18,6 +18,7 @@ class OutboxStatus(StrEnum):
     READ = "read"
     FAILED = "failed"
     DROPPED = "dropped"  # the recipient is stopped, blocked or erased
+    PAUSED = "paused"  # a campaign's row while the campaign is paused
     HELD = "held"  # kept back after her quick exit, until she asks to see it
 
 

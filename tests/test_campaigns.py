@@ -339,7 +339,7 @@ def test_the_cli_creates_lists_sends_and_reports_a_campaign(database_url, monkey
     assert sent.exit_code == 0, sent.output
     assert "5 queued now, 4 already queued before" in sent.output
     status = runner.invoke(app, ["campaign", "status", "1"])
-    assert "sent" in status.output and "queued 9  sent 0  failed 0  dropped 0" in status.output
+    assert "sent" in status.output and "queued 9  paused 0  sent 0  delivered 0" in status.output
     again = runner.invoke(app, ["campaign", "send", "1"])
     assert again.exit_code == 0 and "nothing queued again" in again.output
     missing = runner.invoke(app, ["campaign", "send", "42"])

@@ -17,6 +17,7 @@ stateDiagram-v2
 
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import String, and_, cast, exists, func, literal, select, update
@@ -25,7 +26,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from flows.audit import audit
 from flows.context import FlowContext
+from flows.conversation.reach import next_reachable
 from flows.events import Button, EventKind, InboundEvent, OutboundMessage
+from flows.outreach.steering import OPT_OUT, SteeringError, segment_conditions, validate_segment
 from i18n import LANGUAGES, N_, normalise_language
 from models import (
     AuditEntry,
@@ -34,7 +37,6 @@ from models import (
     OutboxMessage,
     OutboxStatus,
     Participant,
-    ParticipantStatus,
 )
 
 NAME = "news"
@@ -121,12 +123,18 @@ def fallbacks(texts: Mapping[str, str], fallback: Any) -> dict[str, str]:
 
 
 async def create_campaign(
-    session: AsyncSession, name: str, texts: Any, now: datetime, actor: str = "cli"
-) -> Campaign:
+    session: AsyncSession, name: str, texts: Any, now: datetime, actor: str = "cli",
+    *, segment: Any = None, send_at: datetime | None = None,
+) -> Campaign:  # fmt: skip
     name = " ".join(name.split())
     if not name or len(name) > MAX_NAME_CHARS:
         raise CampaignError(f"the name must be 1 to {MAX_NAME_CHARS} characters")
-    campaign = Campaign(name=name, texts=validate_texts(texts), created_at=now)
+    try:
+        chosen = validate_segment(segment)
+    except SteeringError as error:
+        raise CampaignError(str(error)) from None
+    campaign = Campaign(name=name, texts=validate_texts(texts), created_at=now, segment=chosen,
+                        send_at=send_at)  # fmt: skip
     session.add(campaign)
     await session.flush()
     audit(
@@ -143,19 +151,18 @@ async def create_campaign(
 # --- Queuing -------------------------------------------------------------------------------------
 
 
-def _not_yet_queued(campaign_id: int) -> Any:
-    """Consenting, active people who have no row of this campaign yet (the unique key decides)."""
-    key = literal(dedupe_prefix(campaign_id), String) + cast(Participant.id, String)
-    return and_(
-        Participant.consent_campaigns.is_(True),
-        Participant.status == ParticipantStatus.ACTIVE,
-        ~exists().where(OutboxMessage.dedupe_key == key),
-    )
+def _not_yet_queued(campaign: Campaign) -> Any:
+    """Consenting, active people of its segment with no row of it yet (the unique key decides)."""
+    key = literal(dedupe_prefix(campaign.id), String) + cast(Participant.id, String)
+    return and_(*segment_conditions(campaign), ~exists().where(OutboxMessage.dedupe_key == key))
 
 
 async def audience_left(session: AsyncSession, campaign_id: int) -> int:
-    """How many consenting, active people still have no row of this campaign."""
-    query = select(func.count(Participant.id)).where(_not_yet_queued(campaign_id))
+    """How many consenting, active people of its segment still have no row of this campaign."""
+    campaign = await session.get(Campaign, campaign_id)
+    if campaign is None:
+        return 0
+    query = select(func.count(Participant.id)).where(_not_yet_queued(campaign))
     return int((await session.execute(query)).scalar_one())
 
 
@@ -175,31 +182,47 @@ async def enqueue_campaign(
     rates: Mapping[str, float] | None = None,
     progress: Callable[[int], None] | None = None,
     actor: str = "cli",
+    config: Any = None,
 ) -> int:
     """Queue the campaign to everyone consenting who lacks it; returns how many rows were added.
 
     Commits after every batch (the session must not be inside `begin()`), so it may be stopped
     at any point and run again. `rates` spreads rows per channel (rows per second); channels not
-    named there get all their rows at once.
+    named there get all their rows at once. With the deployment's `config`, each row waits for
+    the campaign's send time and then for the recipient's own hours. A pause or a cancel taken
+    meanwhile stops it between batches.
     """
     campaign = await session.get(Campaign, campaign_id)
     if campaign is None:
         raise CampaignError(f"there is no campaign {campaign_id}")
     if campaign.status == CampaignStatus.SENT:
         return 0  # done before; older rows may have been purged, so nothing is queued again
+    if campaign.status in (CampaignStatus.PAUSED, CampaignStatus.CANCELLED):
+        raise CampaignError(f"campaign {campaign_id} is {campaign.status}")
     texts = dict(campaign.texts)
+    start = max(now, campaign.send_at or now)
     if campaign.status == CampaignStatus.DRAFT:
         campaign.status = CampaignStatus.SENDING
         await session.commit()
     rates = dict(rates or {})
-    next_at = await _resume_points(session, campaign_id, now, rates)
+    next_at = await _resume_points(session, campaign_id, start, rates)
     insert = postgresql.insert if session.bind.dialect.name == "postgresql" else sqlite.insert
     added, last_id = 0, 0
     while True:
+        campaign = await session.get(Campaign, campaign_id)
+        assert campaign is not None
+        if campaign.status in (CampaignStatus.PAUSED, CampaignStatus.CANCELLED):
+            return added  # paused or cancelled meanwhile: resuming continues from here
         people = (
             await session.execute(
-                select(Participant.id, Participant.channel, Participant.language)
-                .where(Participant.id > last_id, _not_yet_queued(campaign_id))
+                select(
+                    Participant.id,
+                    Participant.channel,
+                    Participant.language,
+                    Participant.timezone,
+                    Participant.reach_hours,
+                )
+                .where(Participant.id > last_id, _not_yet_queued(campaign))
                 .order_by(Participant.id)
                 .limit(max(1, batch_size))
             )
@@ -207,14 +230,17 @@ async def enqueue_campaign(
         if not people:
             break
         rows = []
-        for person_id, channel, language in people:
-            at = next_at.get(channel, now)
+        for person_id, channel, language, zone, hours in people:
+            at = next_at.get(channel, start)
             if channel in rates and rates[channel] > 0:
                 next_at[channel] = at + timedelta(seconds=1 / rates[channel])
+            if config is not None:
+                her = SimpleNamespace(timezone=zone, reach_hours=hours)
+                at = next_reachable(her, at, config) or at  # type: ignore[arg-type]
             text = texts.get(normalise_language(language)) or texts["en"]
             rows.append({
                 "participant_id": person_id, "channel": channel, "kind": KIND,
-                "text_id": MESSAGE_ID, "params": {"text": text},
+                "text_id": MESSAGE_ID, "params": {"text": text}, "buttons": [OPT_OUT.to_json()],
                 "dedupe_key": f"{dedupe_prefix(campaign_id)}{person_id}",
                 "status": OutboxStatus.PENDING, "attempts": 0, "available_at": at,
                 "created_at": now,
@@ -315,7 +341,7 @@ async def set_news(ctx: FlowContext, *, on: bool) -> None:
             .where(
                 OutboxMessage.participant_id == ctx.participant.id,
                 OutboxMessage.kind == KIND,
-                OutboxMessage.status == OutboxStatus.PENDING,
+                OutboxMessage.status.in_([OutboxStatus.PENDING, OutboxStatus.PAUSED]),
                 OutboxMessage.dedupe_key.startswith("campaign:"),
             )
             .values(status=OutboxStatus.DROPPED, params=None, error="news off")

@@ -1,0 +1,32 @@
+"""campaigns: segment, send time, pause
+
+Revision ID: 0004
+Revises: 0003
+Create Date: 2026-12-02
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0004"
+down_revision: str | None = "0003"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("campaigns", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("segment", sa.JSON(), nullable=False, server_default=sa.text("'{}'"))
+        )
+        batch_op.add_column(sa.Column("send_at", sa.DateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column("paused_at", sa.DateTime(timezone=True), nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("campaigns", schema=None) as batch_op:
+        batch_op.drop_column("paused_at")
+        batch_op.drop_column("send_at")
+        batch_op.drop_column("segment")
