@@ -62,15 +62,16 @@ async def test_masking_can_be_switched_off_per_deployment(database_url):
         assert helper.texts[-1] == "Her h1: my number is +48 600 123 456"
 
 
-async def test_telegram_media_is_copied_never_forwarded_with_her_alias_first(database_url):
+async def test_telegram_media_is_copied_never_forwarded_with_her_alias_as_caption(database_url):
     async with running_service(database_url) as service:
         world = World.around(service)
         her, helper = await connected(world)
+        before = len(helper.received)
 
         sent_id = await her.media("voice", "voice-file-1")
 
-        header, copy = helper.received[-2].message, helper.received[-1].message
-        assert header.text == "Her h1:"
+        [copy] = [d.message for d in helper.received[before:]]  # one message, not two
+        assert copy.text == "Her h1:" and copy.extra["_caption"] is True
         assert copy.kind == "relay"
         assert copy.extra["_copy_message_id"] == sent_id
         assert copy.extra["copy_from_address"] == "h1"  # resolved only at send time
@@ -79,16 +80,15 @@ async def test_telegram_media_is_copied_never_forwarded_with_her_alias_first(dat
         assert all("h1" not in str(row.params) for row in rows if row.params)
 
 
-async def test_a_caption_with_contact_details_is_sent_by_reference_with_the_mask(database_url):
+async def test_a_caption_with_contact_details_is_replaced_by_the_masked_one(database_url):
     async with running_service(database_url) as service:
         world = World.around(service)
         her, helper = await connected(world)
-        await her.media("photo", "photo-file", caption="my insta @anna_k99")
+        sent_id = await her.media("photo", "photo-file", caption="my insta @anna_k99")
 
         sent = helper.received[-1].message
-        assert sent.media is not None and sent.media.ref == "photo-file"
-        assert sent.text == "Her h1: my insta [•••]"
-        assert "_copy_message_id" not in sent.extra
+        assert sent.extra["_copy_message_id"] == sent_id and sent.extra["_caption"] is True
+        assert sent.text == "Her h1: my insta [•••]"  # the copy's own caption never goes
 
 
 async def test_across_channels_text_and_voice_cross_and_other_media_gets_a_clear_notice(
@@ -129,13 +129,22 @@ async def test_edits_are_relayed_as_edits_of_the_copy(database_url):
         assert edit.text == "Her h1: I live near Krakow"
 
 
-async def test_an_edit_of_a_media_caption_arrives_as_a_new_edited_line(database_url):
+async def test_a_photo_crosses_as_one_message_and_an_edited_caption_edits_that_caption(
+    database_url,
+):
     async with running_service(database_url) as service:
         world = World.around(service)
         her, helper = await connected(world)
+        before = len(helper.received)
         photo = await her.media("photo", "p1", caption="my room")
+        [copy] = [d.message for d in helper.received[before:]]
+        assert copy.text == "Her h1: my room" and copy.extra["_caption"] is True
+        assert copy.extra["_copy_message_id"] == photo
+        copy_id = helper.delivery_id("Her h1: my room")
         await her.edit(photo, "my new room")
-        assert helper.texts[-1] == "Her h1 (edited): my new room"
+        edit = helper.received[-1].message
+        assert edit.kind == "edit" and edit.extra["_edit_of"] == copy_id
+        assert edit.text == "Her h1: my new room" and edit.extra["_caption"] is True
 
 
 async def test_a_paused_match_relays_nothing_and_says_so(database_url):

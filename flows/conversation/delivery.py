@@ -34,6 +34,12 @@ MAX_KEPT = 10  # messages she may leave while waiting, or a supporter may have h
 TELEGRAM = "telegram"
 # Media that channels can re-send to another app: voice notes, audio and pictures.
 MEDIA_THAT_CROSSES = frozenset({"voice", "audio", "photo"})
+# Telegram to Telegram: copied with her alias as the caption (one message), or, for what takes
+# no caption, copied after a line with her alias. A document goes by reference, so it can be
+# sent under a neutral file name (its own name may say who she is).
+COPIED_WITH_CAPTION = frozenset({"voice", "audio", "photo", "video", "animation"})
+COPIED_AS_IS = frozenset({"sticker", "video_note"})
+CAPTION_TEXTS = ("relay.media_caption", "relay.media_from")
 
 
 # What was hidden, named in the notice; built as f"mask.{kind}".
@@ -99,6 +105,7 @@ async def deliver(
     same_telegram = sender.channel == recipient.channel == TELEGRAM
     threading = {"_reply_to": reply_to} if reply_to and sender.channel == recipient.channel else {}
     media = item.get("media")
+    hidden = bool(item.get("hidden_links"))
     if media is None:
         ctx.send(
             recipient,
@@ -107,7 +114,20 @@ async def deliver(
             ),  # fmt: skip
             **extra,
         )
-    elif same_telegram and source and not (masked and masked.changed or item.get("hidden_links")):
+    elif same_telegram and source and media.get("kind") in COPIED_WITH_CAPTION and not hidden:
+        # One message: hers copied (no "forwarded from", no name), her alias and her (masked)
+        # words as its caption, so the copy's own caption, with any contact, never goes.
+        copy = {"_copy_from": sender.id, "_copy_message_id": source, "_caption": True}
+        ctx.send(recipient, OutboundMessage(
+            "relay.media_caption" if text else "relay.media_from",
+            {**copy, "alias": sender.alias, "caption": text, **threading}, kind="relay",
+        ), **extra)  # fmt: skip
+    elif (
+        same_telegram
+        and source
+        and media.get("kind") in COPIED_AS_IS
+        and not (masked and masked.changed or hidden)
+    ):
         # Her alias first, then her message copied as it is (no "forwarded from", no name).
         ctx.send(recipient, OutboundMessage("relay.media_from", {"alias": sender.alias},
                                             kind="relay"), **extra)  # fmt: skip
@@ -164,15 +184,21 @@ async def relay_edit(
     if masked is not None:
         text = masked.text
     params = {"alias": sender.alias, "text": text}
-    if (
+    editable = (
         copy is not None
-        and copy.text_id == "relay.text"
         and copy.channel_message_id
-        and sender.channel == recipient.channel == TELEGRAM
-    ):
+        and (sender.channel == recipient.channel == TELEGRAM)
+    )
+    if editable and copy is not None and copy.text_id == "relay.text":
         params["_edit_of"] = copy.channel_message_id
         ctx.send(recipient, OutboundMessage("relay.text", params, kind="edit"), match_id=match.id,
                  source_message_id=event.edited_message_id)  # fmt: skip
+    elif editable and copy is not None and copy.text_id in CAPTION_TEXTS:
+        # Her edited caption edits the caption of the copy, not a new "(edited)" line.
+        caption = {"alias": sender.alias, "caption": text, "_edit_of": copy.channel_message_id,
+                   "_caption": True}  # fmt: skip
+        ctx.send(recipient, OutboundMessage("relay.media_caption", caption, kind="edit"),
+                 match_id=match.id, source_message_id=event.edited_message_id)  # fmt: skip
     else:
         ctx.send(recipient, OutboundMessage("relay.edited", params, kind="relay"),
                  match_id=match.id, source_message_id=event.edited_message_id)  # fmt: skip

@@ -80,13 +80,21 @@ class TelegramSender:
         source = extra.get("copy_from_address")
         copy_id = extra.get("_copy_message_id")
         if source is not None and copy_id is not None:
-            # Her own message copied (never forwarded): no "forwarded from" line, no name.
+            # Her own message copied (never forwarded): no "forwarded from" line, no name; with
+            # `_caption`, our caption (her alias, her masked words) replaces the copy's own.
+            caption = None
+            if extra.get("_caption"):
+                fits = utf16_len(message.text) <= MAX_CAPTION
+                caption = message.text if fits else message.text.split(":", 1)[0]
             copied = await self.bot.copy_message(
                 chat_id=chat_id,
                 from_chat_id=int(str(source)),
                 message_id=int(str(copy_id)),
+                caption=caption,
                 reply_parameters=self._reply(message),
             )
+            if caption is not None and caption != message.text:  # too long to be a caption
+                await self._send_text(chat_id, replace(message, reply_to=None), message.text)
             return SentMessage(str(copied.message_id))
         if message.media is not None:
             return await self._send_media(chat_id, message, message.media)
@@ -119,7 +127,24 @@ class TelegramSender:
         if media.ref.startswith(("http://", "https://")):
             return await self._send_fetched(chat_id, message, media)
         method, field, captioned = MEDIA_METHODS.get(media.kind, MEDIA_METHODS["document"])
+        if media.kind == "document":
+            return await self._renamed_document(chat_id, message, media)
         return await self._media_then_text(chat_id, message, method, field, captioned, media.ref)
+
+    async def _renamed_document(
+        self, chat_id: int, message: RenderedMessage, media: MediaRef
+    ) -> SentMessage:
+        """A document is sent again under a neutral name: its own name may say who she is."""
+        try:
+            data = await (await self.bot.get_file(media.ref)).download_as_bytearray()
+        except TelegramError as error:  # too big for the Bot API to fetch, or gone
+            log.info("document not passed on: %s", error.message)
+            notice = translate(message.language, NOT_SHOWN)
+            text = "\n\n".join(filter(None, [message.text, notice]))
+            return await self._send_text(chat_id, message, text)
+        upload = InputFile(bytes(data), filename=f"document{_extension(media.mime_type or '')}")
+        return await self._media_then_text(chat_id, message, "send_document", "document", True,
+                                           upload)  # fmt: skip
 
     async def _media_then_text(
         self,
@@ -207,6 +232,15 @@ class TelegramSender:
 
     async def _edit(self, chat_id: int, message_id: int, message: RenderedMessage) -> SentMessage:
         laid_out = layout(message)
+        if message.extra.get("_caption"):  # the caption of a copied photo or voice note
+            try:
+                await self.bot.edit_message_caption(
+                    chat_id=chat_id, message_id=message_id, caption=message.text[:MAX_CAPTION]
+                )
+            except TelegramError as error:
+                if not harmless(error):
+                    raise
+            return SentMessage(str(message_id))
         try:
             await self.bot.edit_message_text(
                 laid_out.chunks[0] or "…",
@@ -234,4 +268,7 @@ def _extension(content_type: str) -> str:
         "image/webp": ".webp",
         "video/mp4": ".mp4",
         "application/pdf": ".pdf",
+        "application/msword": ".doc",
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document": ".docx",
+        "text/plain": ".txt",
     }.get(content_type, "")

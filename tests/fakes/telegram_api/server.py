@@ -95,6 +95,7 @@ class FakeBotAPI(BotMethods):
             "forwardmessage": self._forward_message,
             "editmessagetext": self._edit_message,
             "editmessagereplymarkup": self._edit_message,
+            "editmessagecaption": self._edit_message,
             "deletemessage": lambda p: True,
             "deletemessages": lambda p: True,
             "answercallbackquery": lambda p: True,
