@@ -16,6 +16,7 @@ from rich.console import Console
 from rich.table import Table
 
 from flows.safety.directory import KINDS, STALE_AFTER_DAYS, check_directory, load_directory
+from flows.safety.layered import DangerScreen
 from flows.safety.screening import LexiconError, Lexicons, load_lexicons
 
 
@@ -40,9 +41,13 @@ def screen(
     explain: bool = typer.Option(
         False, "--explain", help="Also list the lexicon phrases that fired (never the text)."
     ),
+    model: bool = typer.Option(
+        True, "--model/--no-model", help="Also use the sentence model (default) or lexicons only."
+    ),
 ) -> None:  # fmt: skip
-    """Screen JSON lines {"text": ...} from stdin; write {"label": ..., "cues": [...]} per line.
+    """Screen JSON lines {"text": ...} from stdin; write {"label", "cues", "score", "source"}.
 
+    ``source`` is the layer that flagged the message (lexicon, model or both; "" when none).
     A line that cannot be read gets {"error": ...} and the rest go on. An "id" field, when
     present, is copied to the answer so results can be matched to their messages.
     """
@@ -51,12 +56,18 @@ def screen(
     except LexiconError as error:
         typer.echo(f"error: {error}", err=True)
         raise typer.Exit(2) from None
+    layers = DangerScreen(lexicon_dir=lexicons, use_model=model)
+    status = layers.load()
+    if model and not status.loaded:
+        typer.echo(f"warning: lexicons only, the sentence model is off: {status.detail}", err=True)
     for number, line in enumerate(sys.stdin, start=1):
-        answer = _screen_line(matcher, line, number, explain)
+        answer = _screen_line(layers, matcher, line, number, explain)
         typer.echo(json.dumps(answer, ensure_ascii=False))
 
 
-def _screen_line(matcher: Lexicons, line: str, number: int, explain: bool) -> dict[str, object]:
+def _screen_line(
+    layers: DangerScreen, matcher: Lexicons, line: str, number: int, explain: bool
+) -> dict[str, object]:
     """One answer object; error messages describe the problem, never quote the line."""
     if not line.strip():
         return {"error": f"line {number}: empty line"}
@@ -66,8 +77,13 @@ def _screen_line(matcher: Lexicons, line: str, number: int, explain: bool) -> di
         return {"error": f"line {number}: not valid JSON ({error.msg} at column {error.colno})"}
     if not isinstance(message, dict) or not isinstance(message.get("text"), str):
         return {"error": f"line {number}: expected an object with a string field 'text'"}
-    verdict = matcher.screen(message["text"])
-    answer: dict[str, object] = {"label": verdict.label, "cues": list(verdict.cues)}
+    verdict = layers.screen_many([message["text"]])[0]
+    answer: dict[str, object] = {
+        "label": verdict.label,
+        "cues": list(verdict.cues),
+        "score": verdict.score,
+        "source": verdict.source,
+    }
     if isinstance(message.get("id"), str | int) and not isinstance(message.get("id"), bool):
         answer = {"id": message["id"], **answer}
     if explain:

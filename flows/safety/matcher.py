@@ -23,10 +23,14 @@ class Screening:
     """The verdict on one message: a label and the ids of the lexicon entries that fired.
 
     ``cues`` are entry ids such as ``"en:physical_violence"``, never words of the message.
+    ``score`` (0-1, the sentence model's chance of danger) orders the queue by risk; ``source``
+    says which layer flagged it: ``lexicon``, ``model``, ``both`` or ``""`` (see `layered`).
     """
 
     label: str
     cues: tuple[str, ...] = ()
+    score: float = 0.0
+    source: str = ""
 
     @property
     def flagged(self) -> bool:
