@@ -18,6 +18,7 @@ from bot.scheduler import JobRunner, start_ticking
 from bot.settings import Settings
 from flows.registry import build_routes
 from flows.safety import erasure, retention
+from flows.safety.layered import DangerScreen, set_danger_screen
 from handlers.base import Channel
 from handlers.console import ConsoleChannel
 from models import OutboxMessage, OutboxStatus
@@ -58,6 +59,8 @@ class Peerline:
         _register_safety_jobs(self.jobs, settings)
         self._tasks: list[asyncio.Task[None]] = []
         self._scheduler: Any = None
+        self.screen = DangerScreen(use_model=settings.screen_model)
+        set_danger_screen(self.screen)
 
     def add_channel(self, channel: Channel) -> None:
         self.channels[channel.name] = channel
@@ -65,7 +68,9 @@ class Peerline:
     async def start(
         self, *, sender: bool = True, scheduler: bool = True, receive: bool = True
     ) -> None:
-        """Start the channels (receiving updates only where `receive`), then the loops."""
+        """Load the danger screen, start channels (receiving only where `receive`), then loops."""
+        # Before any update: a missing model is said once, loudly, and /healthz shows it.
+        await asyncio.to_thread(self.screen.load)
         for channel in self.channels.values():
             start = getattr(channel, "start", None)
             if start is not None:
@@ -94,7 +99,10 @@ class Peerline:
         await self.engine.dispose()
 
     async def health(self) -> dict[str, Any]:
-        """Database reachable and, where this process runs one, the sender alive."""
+        """Database reachable, the sender alive where this process runs one, the screen's layers.
+
+        A screen without its model still answers (lexicons only): reported, not a failure.
+        """
         database = True
         try:
             async with self.engine.connect() as connection:
@@ -102,7 +110,12 @@ class Peerline:
         except Exception:
             database = False
         sender = self.sender.alive if self._tasks else None
-        return {"database": database, "sender": sender, "ok": database and sender is not False}
+        return {
+            "database": database,
+            "sender": sender,
+            "screening": self.screen.health(),
+            "ok": database and sender is not False,
+        }
 
     async def queue_depth(self) -> int:
         async with self.session_factory() as session:

@@ -85,6 +85,8 @@ class Settings(BaseSettings):
     mask_contact_details: bool = True  # phone numbers, e-mails, @names in relayed text
     # Safety.
     flood_max_messages: int = 8
+    # Danger screening: the sentence model beside the lexicons; false screens with lexicons only.
+    screen_model: bool = True
     flood_window_seconds: float = 10.0
     retention_days: int = 90
     help_country: str = "PL"

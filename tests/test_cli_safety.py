@@ -36,29 +36,54 @@ def test_every_command_has_help(app: typer.Typer, args: list[str]) -> None:
     assert code == 0 and "Usage" in output
 
 
-def test_screen_over_the_labelled_set(app: typer.Typer) -> None:
+def test_screen_over_the_labelled_set_lexicons_only(app: typer.Typer) -> None:
     lines = LABELLED.read_text(encoding="utf-8").splitlines()
-    code, output = run(app, ["screen"], "\n".join(lines) + "\n")
+    code, output = run(app, ["screen", "--no-model"], "\n".join(lines) + "\n")
     assert code == 0
     answers = [json.loads(line) for line in output.splitlines()]
     assert len(answers) == len(lines)
     for line, answer in zip(lines, answers, strict=True):
-        text = json.loads(line)["text"]
-        expected = screen(text)
-        assert answer == {"label": expected.label, "cues": list(expected.cues)}
+        expected = screen(json.loads(line)["text"])
+        source = "lexicon" if expected.flagged else ""
+        score = 1.0 if expected.flagged else 0.0
+        assert answer == {
+            "label": expected.label,
+            "cues": list(expected.cues),
+            "score": score,
+            "source": source,
+        }
     for line in lines:  # never echo what she wrote
         assert json.loads(line)["text"] not in output
 
 
-def test_screen_answers_a_bad_line_and_goes_on(app: typer.Typer) -> None:
-    stdin = '{"text": "he hit me", "id": 1}\nnot json at all\n["text"]\n\n{"text": "hello"}\n'
+def test_screen_with_the_model_adds_its_score_and_source(app: typer.Typer) -> None:
+    stdin = (
+        '{"text": "he hit me again last night", "id": 1}\n'
+        '{"text": "he says if I ever leave he will take the kids and I will never see them"}\n'
+        '{"text": "what time does the pharmacy open on sunday"}\n'
+    )
     code, output = run(app, ["screen"], stdin)
     assert code == 0
+    hit, unseen, calm = (json.loads(line) for line in output.splitlines())
+    assert hit["id"] == 1 and hit["label"] == "violence" and hit["cues"]
+    assert hit["source"] in ("lexicon", "both") and 0 < hit["score"] <= 1
+    assert unseen["label"] == "violence" and unseen["source"] == "model" and not unseen["cues"]
+    assert calm == {"label": "none", "cues": [], "score": calm["score"], "source": ""}
+    assert calm["score"] < unseen["score"]
+
+
+def test_screen_answers_a_bad_line_and_goes_on(app: typer.Typer) -> None:
+    stdin = '{"text": "he hit me", "id": 1}\nnot json at all\n["text"]\n\n{"text": "hello"}\n'
+    code, output = run(app, ["screen", "--no-model"], stdin)
+    assert code == 0
     answers = [json.loads(line) for line in output.splitlines()]
-    assert answers[0] == {"id": 1, "label": "violence", "cues": ["en:physical_violence"]}
+    assert answers[0] == {
+        "id": 1, "label": "violence", "cues": ["en:physical_violence"], "score": 1.0,
+        "source": "lexicon",
+    }  # fmt: skip
     assert [set(a) for a in answers[1:4]] == [{"error"}] * 3
     assert "line 2" in answers[1]["error"] and "not json" not in answers[1]["error"]
-    assert answers[4] == {"label": "none", "cues": []}
+    assert answers[4] == {"label": "none", "cues": [], "score": 0.0, "source": ""}
 
 
 def test_screen_explain_lists_lexicon_phrases(app: typer.Typer) -> None:

@@ -161,6 +161,16 @@ def test_idioms_do_not_fire(text: str) -> None:
     assert screen(text).label == "none"
 
 
+@pytest.mark.parametrize(
+    "text, label",
+    [("نمیخوام تو این زندگی بمونم", "self_harm"), ("ما بدي اعيش مع هالوجع", "self_harm"),
+     ("نمیخوام اینجا زندگی کنم", "none"), ("نمیخوام تو این شهر زندگی کنم", "none"),
+     ("ما بدي اعيش هون", "none"), ("ما بدي اعيش مع زوجي", "none"), ("ما بدي اعيش معه", "none")],
+)  # fmt: skip
+def test_living_somewhere_is_an_idiom_living_at_all_is_not(text: str, label: str) -> None:
+    assert screen(text).label == label
+
+
 def test_an_idiom_cancels_only_what_it_overlaps() -> None:
     assert screen("he said he will kill me").label == "violence"
     assert screen("this queue is killing me and he said he will kill me").label == "violence"

@@ -56,7 +56,9 @@ def load_examples(folder: Path | None = None) -> list[Example]:
                     register=row.get("register", ""),
                 )
             except (ValueError, KeyError, TypeError) as error:
-                raise ValueError(f"{path.name}:{number}: not a labelled message ({error})") from None
+                raise ValueError(
+                    f"{path.name}:{number}: not a labelled message ({error})"
+                ) from None
             if example.label not in ("none", *DANGER):
                 raise ValueError(f"{path.name}:{number}: unknown label {example.label!r}")
             examples.append(example)

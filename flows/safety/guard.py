@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from flows import metrics
 from flows.alerts import alert_coordinators
 from flows.context import FlowContext, outbox_row
 from flows.conversation.lookups import OPEN_MATCH, open_request_of
@@ -24,7 +25,7 @@ from flows.events import (
     msgid,
 )
 from flows.safety.help_lines import kinds_for_signal, services_text
-from flows.safety.screening import screen
+from flows.safety.layered import danger_screen
 from i18n import N_
 from models import (
     GuardMark,
@@ -152,13 +153,17 @@ async def danger_guard(ctx: FlowContext, event: InboundEvent) -> bool:
     if ctx.participant.role != Role.SEEKER:
         return False
     try:
-        verdict = screen(event.text)
-    except Exception:  # a broken lexicon must not stop her message from being handled
+        verdict = await danger_screen().screen(event.text)
+    except Exception:  # no layer could screen: counted and logged, her message still goes on
+        metrics.screening_errors.labels("all").inc()
         log.exception("danger screening is unavailable")
         return False
     if not verdict.flagged:
         return False
-    log.info("danger signal: label=%s cues=%s", verdict.label, ",".join(verdict.cues))
+    log.info(
+        "danger signal: label=%s source=%s score=%.2f cues=%s",
+        verdict.label, verdict.source, verdict.score, ",".join(verdict.cues),
+    )  # fmt: skip
     await respond_to_danger(ctx, verdict.label)
     return False  # the flow still runs: her message is still relayed
 

@@ -149,7 +149,10 @@ class DangerScreen:
         label = combine(lexicon_label, model_label)
         sources = [
             name
-            for name, flagged in (("lexicon", lexicon_label != NONE), ("model", model_label != NONE))
+            for name, flagged in (
+                ("lexicon", lexicon_label != NONE),
+                ("model", model_label != NONE),
+            )
             if flagged
         ]
         source = "both" if len(sources) == 2 else sources[0] if sources else ""

@@ -11,15 +11,19 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-import numpy as np
+# Small matrices on a shared machine: one BLAS thread is ten times faster than fighting for two.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
-from flows.safety.classifier import CLASSES, DEFAULT_WEIGHTS, Classifier
-from flows.safety.embedding import MODEL_NAME, Embedder
-from flows.safety.evaluation import (
+import numpy as np  # noqa: E402
+
+from flows.safety.classifier import CLASSES, DEFAULT_WEIGHTS, Classifier  # noqa: E402
+from flows.safety.embedding import MODEL_NAME, Embedder  # noqa: E402
+from flows.safety.evaluation import (  # noqa: E402
     DANGER,
     DEFAULT_LABELLED_DIR,
     Example,
@@ -30,10 +34,10 @@ from flows.safety.evaluation import (
     load_examples,
     report,
 )
-from flows.safety.screening import load_lexicons
+from flows.safety.screening import load_lexicons  # noqa: E402
 
 DEFAULT_CACHE = Path(".cache") / "screen-vectors.npz"
-L2_CHOICES = (1e-4, 3e-4, 1e-3, 3e-3)
+L2_CHOICES = (3e-4, 1e-3, 3e-3, 1e-2, 3e-2)
 # Any-danger recall the thresholds must reach on validation before precision counts.
 RECALL_FLOOR = 0.97
 
@@ -111,14 +115,21 @@ def choose_thresholds(
             any_ = count(truth, predicted, DANGER)
             violence = count(truth, predicted, ("violence",))
             self_harm = count(truth, predicted, ("self_harm",))
-            worst = min(violence.recall, self_harm.recall, violence.precision, self_harm.precision)
-            # Reach the recall floor first; among those, the weakest class figure decides.
-            key = (min(any_.recall, RECALL_FLOOR), worst, any_.precision)
+            # Any-danger recall up to the floor first (a miss can cost a life, a false alarm a
+            # kind word), then the most danger messages given the right help paths, then precision.
+            key = (
+                round(min(any_.recall, RECALL_FLOOR), 3),
+                violence.true_positive + self_harm.true_positive,
+                any_.precision + violence.precision + self_harm.precision,
+            )
             if best is None or key > best[0]:
                 figures = {
                     "any_recall": round(any_.recall, 3),
                     "any_precision": round(any_.precision, 3),
-                    "weakest_class_figure": round(worst, 3),
+                    "violence_recall": round(violence.recall, 3),
+                    "violence_precision": round(violence.precision, 3),
+                    "self_harm_recall": round(self_harm.recall, 3),
+                    "self_harm_precision": round(self_harm.precision, 3),
                 }
                 best = (key, float(threshold), float(share), figures)
     assert best is not None
