@@ -36,6 +36,9 @@ def make_settings(database_url: str, **overrides: Any) -> Settings:
         "database_url": database_url,
         "secret_key": TEST_SECRET,
         "env": "test",
+        # Flow tests screen with the lexicons only, so what they type is not judged by the
+        # sentence model; tests/test_screen_model.py runs the model through the service.
+        "screen_model": False,
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]

@@ -13,6 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 DEFAULT_LABELLED_DIR = Path(__file__).parent / "data" / "labelled"
+# Short everyday chat ("2", "yes", "I don't know"): most of what the screen sees, and without it
+# the model reads danger into messages that carry no meaning at all.
+CHAT_DIR = Path(__file__).parent / "data" / "chat"
 DANGER = ("violence", "self_harm")
 SPLITS = ("train", "validation", "test")
 # Out of 100 hash buckets: 0-69 train, 70-84 validation, 85-99 test.
@@ -39,10 +42,13 @@ def split_of(text: str) -> str:
     return "train" if bucket < _BOUNDS[0] else "validation" if bucket < _BOUNDS[1] else "test"
 
 
-def load_examples(folder: Path | None = None) -> list[Example]:
-    """Every ``*.jsonl`` file of labelled messages in a folder, in file order."""
+def load_examples(*folders: Path) -> list[Example]:
+    """Every ``*.jsonl`` file of labelled messages in the folders (default: labelled and chat)."""
     examples: list[Example] = []
-    for path in sorted(Path(folder or DEFAULT_LABELLED_DIR).glob("*.jsonl")):
+    paths = [
+        p for f in folders or (DEFAULT_LABELLED_DIR, CHAT_DIR) for p in sorted(f.glob("*.jsonl"))
+    ]
+    for path in paths:
         for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
             if not line.strip():
                 continue

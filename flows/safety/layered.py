@@ -34,6 +34,15 @@ from flows.safety.screening import NONE, Screening, load_lexicons
 
 log = logging.getLogger(__name__)
 
+# Fewer letters than this ("2", "ok", "yes") say nothing the model could read; the lexicons
+# still screen them.
+MIN_LETTERS = 5
+SKIPPED = Verdict("none", 0.0)
+
+
+def worth_embedding(text: str) -> bool:
+    return sum(c.isalpha() for c in text) >= MIN_LETTERS
+
 
 @dataclass(frozen=True)
 class _Model:
@@ -107,7 +116,9 @@ class DangerScreen:
         lexicon = self._lexicon_verdict(text)
         model = self._model if self._status is not None else self._loaded_model()
         verdict: Verdict | None = None
-        if model is not None:
+        if model is not None and not worth_embedding(text):
+            verdict = SKIPPED
+        elif model is not None:
             try:
                 vector = await model.batching.embed(text)
                 verdict = model.classifier.classify(vector)[0]
@@ -121,10 +132,16 @@ class DangerScreen:
         lexicons = [self._lexicon_verdict(text) for text in texts]
         model = self._loaded_model()
         verdicts: list[Verdict | None] = [None] * len(texts)
-        if model is not None and texts:
+        wanted = [i for i, text in enumerate(texts) if worth_embedding(text)]
+        if model is not None:
+            verdicts = [SKIPPED] * len(texts)
+        if model is not None and wanted:
             try:
-                verdicts = list(model.classifier.classify(model.embedder.embed(texts)))
+                vectors = model.embedder.embed([texts[i] for i in wanted])
+                for i, verdict in zip(wanted, model.classifier.classify(vectors), strict=True):
+                    verdicts[i] = verdict
             except Exception:
+                verdicts = [None] * len(texts)
                 metrics.screening_errors.labels("model").inc()
                 log.exception("danger screening: the sentence model failed on a batch")
         return [self._merge(lex, v) for lex, v in zip(lexicons, verdicts, strict=True)]

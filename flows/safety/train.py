@@ -24,8 +24,10 @@ import numpy as np  # noqa: E402
 from flows.safety.classifier import CLASSES, DEFAULT_WEIGHTS, Classifier  # noqa: E402
 from flows.safety.embedding import MODEL_NAME, Embedder  # noqa: E402
 from flows.safety.evaluation import (  # noqa: E402
+    CHAT_DIR,
     DANGER,
     DEFAULT_LABELLED_DIR,
+    Counts,
     Example,
     combine,
     count,
@@ -34,12 +36,14 @@ from flows.safety.evaluation import (  # noqa: E402
     load_examples,
     report,
 )
+from flows.safety.layered import worth_embedding  # noqa: E402
 from flows.safety.screening import load_lexicons  # noqa: E402
 
 DEFAULT_CACHE = Path(".cache") / "screen-vectors.npz"
 L2_CHOICES = (3e-4, 1e-3, 3e-3, 1e-2, 3e-2)
 # Any-danger recall the thresholds must reach on validation before precision counts.
 RECALL_FLOOR = 0.97
+CHAT_WEIGHT = 4.0
 
 
 def text_key(text: str) -> str:
@@ -68,13 +72,21 @@ def embed_cached(texts: Sequence[str], cache: Path | None) -> np.ndarray:
     return np.stack([known[k] for k in keys]).astype(np.float32)
 
 
-def fit(vectors: np.ndarray, labels: Sequence[str], l2: float, steps: int = 600) -> tuple:
+def fit(
+    vectors: np.ndarray,
+    labels: Sequence[str],
+    l2: float,
+    extra_weight: np.ndarray | None = None,
+    steps: int = 600,
+) -> tuple:
     """Multinomial logistic regression with balanced class weights, by full-batch Adam."""
     y = np.array([CLASSES.index(label) for label in labels])
     n, dim = vectors.shape
     onehot = np.eye(len(CLASSES))[y]
     share = onehot.mean(axis=0)
     sample_weight = (1.0 / (len(CLASSES) * np.maximum(share, 1e-9)))[y]
+    if extra_weight is not None:
+        sample_weight = sample_weight * extra_weight
     x = vectors.astype(np.float64) * np.sqrt(dim)  # unit vectors: scale so weights stay O(1)
     w = np.zeros((len(CLASSES), dim))
     b = np.zeros(len(CLASSES))
@@ -102,6 +114,11 @@ def log_loss(classifier: Classifier, vectors: np.ndarray, labels: Sequence[str])
     return float(-np.log(np.maximum(p[np.arange(len(y)), y], 1e-12)).mean())
 
 
+def _f1(counts: Counts) -> float:
+    total = counts.recall + counts.precision
+    return 2 * counts.recall * counts.precision / total if total else 0.0
+
+
 def choose_thresholds(
     probabilities: np.ndarray, lexicon: Sequence[str], truth: Sequence[str]
 ) -> tuple[float, float, dict[str, float]]:
@@ -116,11 +133,10 @@ def choose_thresholds(
             violence = count(truth, predicted, ("violence",))
             self_harm = count(truth, predicted, ("self_harm",))
             # Any-danger recall up to the floor first (a miss can cost a life, a false alarm a
-            # kind word), then the most danger messages given the right help paths, then precision.
+            # kind word), then the right help paths: violence and self-harm F1 together.
             key = (
                 round(min(any_.recall, RECALL_FLOOR), 3),
-                violence.true_positive + self_harm.true_positive,
-                any_.precision + violence.precision + self_harm.precision,
+                round(_f1(violence) + _f1(self_harm), 4),
             )
             if best is None or key > best[0]:
                 figures = {
@@ -151,14 +167,21 @@ def train(
     lexicon = {name: [lexicons.screen(e.text).label for e in part] for name, part in splits.items()}
     labels = {name: [e.label for e in part] for name, part in splits.items()}
 
+    # Everyday chat is most of what the screen sees: its few examples count for more.
+    chat_weight = np.array(
+        [CHAT_WEIGHT if e.category == "short_chat" else 1.0 for e in splits["train"]]
+    )
     candidates = []
     for l2 in L2_CHOICES:
-        w, b = fit(vectors["train"], labels["train"], l2)
+        w, b = fit(vectors["train"], labels["train"], l2, chat_weight)
         candidate = Classifier(w, b, 0.5, 0.5, {})
         loss = log_loss(candidate, vectors["validation"], labels["validation"])
         candidates.append((loss, l2, w, b))
     loss, l2, w, b = min(candidates, key=lambda c: c[0])
     probabilities = Classifier(w, b, 0.5, 0.5, {}).probabilities(vectors["validation"])
+    for i, example in enumerate(splits["validation"]):
+        if not worth_embedding(example.text):  # the screen never asks the model about these
+            probabilities[i] = (1.0, 0.0, 0.0)
     threshold, share, figures = choose_thresholds(
         probabilities, lexicon["validation"], labels["validation"]
     )
@@ -173,7 +196,10 @@ def train(
     classifier = Classifier(w, b, threshold, share, info)
     result: dict[str, object] = {}
     if splits["test"]:
-        model = [v.label for v in classifier.classify(vectors["test"])]
+        model = [
+            v.label if worth_embedding(e.text) else "none"
+            for v, e in zip(classifier.classify(vectors["test"]), splits["test"], strict=True)
+        ]
         combined = [combine(lex, mod) for lex, mod in zip(lexicon["test"], model, strict=True)]
         result = {
             "lexicons_and_model": report(splits["test"], combined),
@@ -190,13 +216,16 @@ def train(
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m flows.safety.train", description=__doc__)
-    parser.add_argument("--data", type=Path, default=DEFAULT_LABELLED_DIR, help="labelled *.jsonl")
+    parser.add_argument(
+        "--data", type=Path, action="append", help="folder of labelled *.jsonl (repeatable; "
+        f"default: {DEFAULT_LABELLED_DIR.name} and {CHAT_DIR.name})",
+    )  # fmt: skip
     parser.add_argument("--out", type=Path, default=DEFAULT_WEIGHTS, help="weights file to write")
     parser.add_argument("--cache", type=Path, default=DEFAULT_CACHE, help="vector cache file")
     parser.add_argument("--no-cache", action="store_true", help="embed everything afresh")
     parser.add_argument("--dry-run", action="store_true", help="report, do not write weights")
     args = parser.parse_args(argv)
-    examples = load_examples(args.data)
+    examples = load_examples(*(args.data or ()))
     classifier, result = train(examples, None if args.no_cache else args.cache)
     info = classifier.info
     print(f"trained on {info['trained_on']}, l2={info['l2']}")
