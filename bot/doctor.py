@@ -21,6 +21,7 @@ from telegram.error import InvalidToken, TelegramError
 
 from bot.migrate import alembic_config
 from bot.settings import LANGUAGES, Settings
+from flows.safety.layered import DangerScreen
 from handlers.telegram.channel import WEBHOOK_PATH
 from i18n import CATALOG_DIR
 from models.db import make_engine
@@ -68,8 +69,8 @@ class Problem(Exception):
 
 
 def screen_of(settings: Settings) -> Any:
-    """The danger screen this deployment would load, when the build has a sentence model."""
-    return None
+    """The danger screen this deployment would load: lexicons and, unless switched off, a model."""
+    return DangerScreen(use_model=settings.screen_model)
 
 
 async def _key(settings: Settings) -> str:
