@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from flows.context import FlowContext
 from flows.conversation import checkins, idle, lifecycle, matching, waiting
+from flows.outreach import chat
 from models import FlowState, HelpRequest, Match, Offer, Participant, ScheduledJob
 
 JobWork = Callable[[FlowContext, ScheduledJob], Awaitable[None]]
@@ -52,7 +53,7 @@ async def _owner(session: AsyncSession, job: ScheduledJob) -> int | None:
     if job.kind == "offer_timeout":
         offer = await session.get(Offer, job.target_id)
         return offer.supporter_id if offer else None
-    if job.kind in ("participant_unreachable", checkins.JOB):
+    if job.kind in ("participant_unreachable", checkins.JOB, chat.JOB):
         return job.target_id
     if job.kind in ("unmatched_alert", "request_expiry", waiting.JOB):
         request = await session.get(HelpRequest, job.target_id)
@@ -74,6 +75,7 @@ WORK: dict[str, JobWork] = {
     "participant_unreachable": lambda ctx, job: lifecycle.participant_unreachable(ctx),
     checkins.JOB: checkins.run_checkin,
     waiting.JOB: lambda ctx, job: waiting.waiting_update(ctx, job.target_id or 0),
+    chat.JOB: chat.progress,
 }
 
 

@@ -16,6 +16,7 @@ from flows.conversation.matching import MatchingFlow
 from flows.conversation.relay import RelayFlow
 from flows.events import InboundEvent
 from flows.outreach.campaigns import NewsFlow
+from flows.outreach.chat import CampaignChatFlow
 from flows.safety.erasure import ErasureFlow
 from flows.safety.guard import GUARDS as SAFETY_GUARDS
 from flows.safety.moderation import ModerationFlow
@@ -64,6 +65,7 @@ def build_routes() -> Routes:
         NewsFlow(),
         CareFlow(),
         StatisticsFlow(),
+        CampaignChatFlow(),
     ]
     return Routes(
         flows={flow.name: flow for flow in flows},
@@ -93,6 +95,7 @@ def build_routes() -> Routes:
             "hours": "care",
             "stats": "statistics",
             "where": "care",
+            "campaign": "campaign_chat",
         },
         choice_prefixes={
             "lang": "intake",

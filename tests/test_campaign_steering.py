@@ -10,6 +10,7 @@ from typer.testing import CliRunner
 
 from bot.cli import app
 from bot.clock import VirtualClock
+from flows.events import EventKind, InboundEvent
 from flows.outreach import steering
 from flows.outreach.campaigns import create_campaign, enqueue_campaign
 from handlers.base import RecipientUnreachable
@@ -238,3 +239,55 @@ def test_the_cli_previews_tests_pauses_resumes_cancels_and_reports(
     assert "cancelled: 5 messages will not be sent" in cancelled.output
     again = runner.invoke(app, ["campaign", "resume", "1"])
     assert again.exit_code == 1 and "is cancelled, not paused" in again.output
+
+
+async def coordinator_says(service, address: str, words: str) -> None:
+    service.clock.advance(3)
+    name, _, args = words.removeprefix("/").partition(" ")
+    event = InboundEvent("telegram", address, EventKind.COMMAND, f"c{service.clock.now()}",
+                         text=words, command=name, args=args)  # fmt: skip
+    await service.router.handle(event)
+
+
+async def test_a_coordinator_steers_from_her_chat_and_the_status_message_keeps_up(database_url):
+    async with running_service(database_url, clock=VirtualClock(NOON)) as service:
+        world = World.around(service)
+        coordinator = await world.supporter("c1", role="coordinator", alias="Coord")
+        seeker = await world.seeker("h1")
+        await add_people(service, *[(str(100 + i), "en", True, ACTIVE) for i in range(6)])
+        campaign_id = await campaign_with(service)
+        await queue(service, campaign_id, rates={"telegram": 0.1})  # one every 10 s
+        sender = service.sender
+
+        await coordinator_says(service, "c1", f"/campaign status {campaign_id}")
+        await sender.run_once()
+        status = coordinator.received[-1]
+        assert status.message.text.startswith(f"Campaign {campaign_id} “Spring”: fully queued.")
+        assert "Queued: 6" in status.message.text or "Queued: 5" in status.message.text
+
+        service.clock.advance(31)
+        await service.jobs.tick()
+        await sender.run_once()
+        edit = coordinator.received[-1]
+        assert edit.message.kind == "edit"
+        assert edit.message.extra["_edit_of"] == str(coordinator.world.channel.deliveries
+                                                     .index(status) + 1)  # fmt: skip
+        assert "sent: " in edit.message.text and "Queued: 6" not in edit.message.text
+
+        await coordinator_says(service, "c1", f"/campaign pause {campaign_id}")
+        await coordinator_says(service, "c1", f"/campaign resume {campaign_id}")
+        await coordinator_says(service, "c1", f"/campaign cancel {campaign_id}")
+        await coordinator_says(service, "c1", f"/campaign cancel {campaign_id}")
+        await coordinator_says(service, "c1", "/campaign")
+        await drain(sender, service.clock)
+        texts = coordinator.texts
+        assert any(t.startswith(f"Campaign {campaign_id} paused. Messages waiting:") for t in texts)
+        assert any(t.startswith(f"Campaign {campaign_id} resumed.") for t in texts)
+        assert any(t.startswith(f"Campaign {campaign_id} cancelled.") for t in texts)
+        assert translate("en", "campaign.chat_cannot",
+                         {"id": campaign_id, "state": {"msgid": "campaign.state_cancelled"}}
+                         ) in texts  # fmt: skip
+        assert texts[-1] == translate("en", "campaign.chat_usage")
+
+        await seeker.command("campaign", f"cancel {campaign_id}")
+        assert "Campaign" not in seeker.texts[-1]  # not a command for her
