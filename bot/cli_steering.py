@@ -17,6 +17,7 @@ from sqlalchemy import select
 from bot.cli_base import run_in_session
 from bot.clock import SystemClock
 from flows.outreach import steering
+from flows.outreach.campaigns import broadcast_rates
 from flows.outreach.steering import SteeringError, delivery_counts
 from models import Campaign, Participant, Role
 
@@ -24,6 +25,12 @@ from models import Campaign, Participant, Role
 def _fail(message: str) -> typer.Exit:
     typer.echo(f"error: {message}", err=True)
     return typer.Exit(1)
+
+
+def _minutes(seconds: float) -> str:
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    return f"{seconds / 60:.0f} min" if seconds < 5400 else f"{seconds / 3600:.1f} h"
 
 
 def parse_send_at(value: str | None, zone: str) -> datetime | None:
@@ -53,14 +60,20 @@ def add_steering(app: typer.Typer) -> None:
     def preview(campaign_id: int = typer.Argument(..., help="The campaign's number.")) -> None:
         """Show what the women of each language will read, opt-out button included."""
 
-        async def work(session: Any, _: Any) -> Any:
-            return await session.get(Campaign, campaign_id)
+        async def work(session: Any, settings: Any) -> Any:
+            campaign = await session.get(Campaign, campaign_id)
+            if campaign is None:
+                return None, {}
+            rates = broadcast_rates(settings)
+            return campaign, await steering.expected_duration(session, campaign, rates)
 
-        campaign = run_in_session(work)
+        campaign, duration = run_in_session(work)
         if campaign is None:
             raise _fail(f"there is no campaign {campaign_id}")
         for language, text in steering.preview(campaign).items():
             typer.echo(f"--- {language}\n{text}")
+        for channel, (count, seconds) in sorted(duration.items()):
+            typer.echo(f"{channel}: {count} women, about {_minutes(seconds)} at our own pace")
 
     @app.command("test")
     def test(

@@ -227,6 +227,7 @@ def test_the_cli_previews_tests_pauses_resumes_cancels_and_reports(
     assert made.exit_code == 0, made.output
     shown = runner.invoke(app, ["campaign", "preview", "1"])
     assert "--- uk" in shown.output and TEXTS["uk"] in shown.output
+    assert "telegram: 5 women, about 0 s at our own pace" in shown.output
     assert "a test copy is on its way" in runner.invoke(
         app, ["campaign", "test", "1", "--to", "Coord"]).output  # fmt: skip
     assert runner.invoke(app, ["campaign", "test", "1", "--to", "Nobody"]).exit_code == 1
@@ -291,3 +292,16 @@ async def test_a_coordinator_steers_from_her_chat_and_the_status_message_keeps_u
 
         await seeker.command("campaign", f"cancel {campaign_id}")
         assert "Campaign" not in seeker.texts[-1]  # not a command for her
+
+
+async def test_the_expected_duration_is_shown_per_channel_at_our_own_pace(database_url):
+    async with running_service(database_url, clock=VirtualClock(NOON)) as service:
+        await add_people(service, *[(f"+4860000{i:04d}", "pl", True, ACTIVE)
+                                    for i in range(300)], channel="whatsapp")  # fmt: skip
+        campaign_id = await campaign_with(service)
+        async with service.session_factory() as session:
+            campaign = await session.get(Campaign, campaign_id)
+            rates = {"whatsapp": 5.0, "telegram": 15.0}
+            assert await steering.expected_duration(session, campaign, rates) == {
+                "whatsapp": (300, 60.0)
+            }

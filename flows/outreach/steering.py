@@ -99,6 +99,26 @@ def segment_conditions(campaign: Campaign) -> list[ColumnElement[bool]]:
     return conditions
 
 
+async def expected_duration(
+    session: AsyncSession, campaign: Campaign, rates: dict[str, float]
+) -> dict[str, tuple[int, float]]:
+    """Per channel, how many women it is for and how many seconds pacing them will take.
+
+    Peerline paces WhatsApp itself, so nothing waits in Twilio's own queue (which fails what
+    waits there longer than 4 hours); the duration shown is that pacing's.
+    """
+    query = (
+        select(Participant.channel, func.count(Participant.id))
+        .where(*segment_conditions(campaign))
+        .group_by(Participant.channel)
+    )
+    result = {}
+    for channel, count in (await session.execute(query)).all():
+        rate = rates.get(channel) or 0.0
+        result[channel] = (int(count), count / rate if rate > 0 else 0.0)
+    return result
+
+
 def preview(campaign: Campaign) -> dict[str, str]:
     """What each language's women will read, footer and opt-out button included."""
     shown = {}
