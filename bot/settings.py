@@ -83,6 +83,9 @@ class Settings(BaseSettings):
     waiting_update_minutes: float = 30.0
     coordinator_reminder_minutes: float = 120.0  # a request still waiting: reminded again
     mask_contact_details: bool = True  # phone numbers, e-mails, @names in relayed text
+    # DISCREET=true: a neutral bot description and command menu, for deployments where the
+    # bot's own name and menu on her phone must not say what it is for.
+    discreet: bool = False
     # Safety.
     flood_max_messages: int = 8
     # Danger screening: the sentence model beside the lexicons; false screens with lexicons only.

@@ -61,13 +61,27 @@ def masking(ctx: FlowContext) -> bool:
 async def distinct_alias(
     ctx: FlowContext, supporter: Participant, seeker: Participant, match: Match
 ) -> None:
-    """Aliases are drawn at random: two women a supporter talks to must never share one, or
-    her words could go to the wrong woman. The newcomer gets a fresh one."""
+    """She is a new name in every conversation, so no supporter recognises her from an earlier
+    one (unless both asked to talk again); two women a supporter talks to never share one, or
+    her words could go to the wrong woman."""
     taken = {
         (await other_side(ctx, m, supporter)).alias
         for m in await supporter_matches(ctx, supporter.id)
         if m.id != match.id
     }
+    earlier = (
+        await ctx.session.execute(
+            select(Match.supporter_id, Match.seeker_again)
+            .where(Match.seeker_id == seeker.id, Match.id != match.id)
+            .order_by(Match.id.desc())
+            .limit(1)
+        )
+    ).first()
+    # Her first name was drawn when she arrived; each later conversation draws a new one,
+    # except with the supporter she asked to talk to again, who knows her by it.
+    again = earlier is not None and earlier[0] == supporter.id and bool(earlier[1])
+    if earlier is not None and not again:
+        taken.add(seeker.alias)
     while seeker.alias in taken:
         seeker.alias = new_alias()
 

@@ -60,6 +60,7 @@ class TelegramChannel:
         fetch_media: MediaFetcher | None = None,
         extra_commands: tuple[str, ...] = (),
         media_max_bytes: int = 16_000_000,
+        discreet: bool = False,
     ) -> None:
         self.router = router
         self.public_url = public_url.rstrip("/") if public_url else None
@@ -68,6 +69,7 @@ class TelegramChannel:
         self.default_language = default_language
         self.max_body_bytes = max_body_bytes
         self.extra_commands = extra_commands
+        self.discreet = discreet
         base = api_base_url.rstrip("/").removesuffix("/bot")  # PTB's own form works too
         self.api_base_url = base
         builder = (
@@ -115,6 +117,7 @@ class TelegramChannel:
             fetch_media=fetch_media,
             extra_commands=tuple(service.router.routes.commands),
             media_max_bytes=settings.media_max_bytes,
+            discreet=settings.discreet,
         )
 
     @property
@@ -145,7 +148,9 @@ class TelegramChannel:
         if not receive:
             return
         self.queue.start()
-        await commands.publish(self.bot, commands.command_names(self.extra_commands))
+        await commands.publish(
+            self.bot, commands.command_names(self.extra_commands), discreet=self.discreet
+        )
         if self.webhook_mode and self.public_url:
             try:
                 await self.bot.set_webhook(

@@ -28,6 +28,15 @@ log = logging.getLogger(__name__)
 # Shown in every language; other commands join when they have a "command.<name>" text.
 BASE_COMMANDS = ("start", "menu", "language", "help")
 DESCRIPTION_IDS = (N_("bot.description"), N_("bot.short_description"))
+# Discreet mode: neutral words, and only the everyday commands in the menu (the others still
+# work when typed, and /menu shows the quick exit and the help path).
+DISCREET_DESCRIPTION_IDS = (N_("discreet.description"), N_("discreet.short_description"))
+DISCREET_COMMANDS = {
+    "start": N_("discreet.command_start"),
+    "menu": N_("discreet.command_menu"),
+    "language": "command.language",
+    "help": N_("discreet.command_help"),
+}
 DEFAULT_LANGUAGE = "en"  # what Telegram shows to anyone whose app language we do not speak
 
 
@@ -39,13 +48,22 @@ def command_names(extra: Iterable[str] = ()) -> list[str]:
     return names
 
 
-def commands_for(language: str, names: Iterable[str]) -> list[BotCommand]:
+def commands_for(
+    language: str, names: Iterable[str], *, discreet: bool = False
+) -> list[BotCommand]:
+    if discreet:
+        return [
+            BotCommand(name, translate(language, DISCREET_COMMANDS[name])[:256])
+            for name in names
+            if name in DISCREET_COMMANDS
+        ]
     return [BotCommand(name, translate(language, f"command.{name}")[:256]) for name in names]
 
 
-async def publish(bot: Bot, names: list[str]) -> None:
+async def publish(bot: Bot, names: list[str], *, discreet: bool = False) -> None:
     """setMyCommands, setMyDescription and setMyShortDescription per language; never fatal."""
     scope = BotCommandScopeAllPrivateChats()
+    description, short = DISCREET_DESCRIPTION_IDS if discreet else DESCRIPTION_IDS
     # Each language under its own code, and apps in a language we lack (Belarusian) get the
     # closest one we speak (Russian) rather than English.
     menus = [
@@ -55,13 +73,9 @@ async def publish(bot: Bot, names: list[str]) -> None:
     for language, code in menus:
         try:
             await bot.set_my_commands(
-                commands_for(language, names), scope=scope, language_code=code
+                commands_for(language, names, discreet=discreet), scope=scope, language_code=code
             )
-            await bot.set_my_description(
-                translate(language, "bot.description")[:512], language_code=code
-            )
-            await bot.set_my_short_description(
-                translate(language, "bot.short_description")[:120], language_code=code
-            )
+            await bot.set_my_description(translate(language, description)[:512], language_code=code)
+            await bot.set_my_short_description(translate(language, short)[:120], language_code=code)
         except TelegramError as error:
             log.warning("could not publish the %s commands menu: %s", language, error.message)

@@ -92,6 +92,7 @@ class TelegramSender:
                 message_id=int(str(copy_id)),
                 caption=caption,
                 reply_parameters=self._reply(message),
+                protect_content=_protected(message),
             )
             if caption is not None and caption != message.text:  # too long to be a caption
                 await self._send_text(chat_id, replace(message, reply_to=None), message.text)
@@ -117,6 +118,7 @@ class TelegramSender:
                 chunk or "…",
                 reply_markup=laid_out.keyboard if final else None,
                 reply_parameters=reply if index == 0 else None,
+                protect_content=_protected(message),
             )
         assert last is not None
         return SentMessage(str(last.message_id))
@@ -159,7 +161,11 @@ class TelegramSender:
         text = message.text
         single = len(laid_out.chunks) == 1
         fits = captioned and single and utf16_len(laid_out.chunks[0]) <= MAX_CAPTION
-        kwargs: dict[str, Any] = {field: value, "reply_parameters": self._reply(message)}
+        kwargs: dict[str, Any] = {
+            field: value,
+            "reply_parameters": self._reply(message),
+            "protect_content": _protected(message),
+        }
         if fits:
             kwargs["caption"] = laid_out.chunks[0] or None
             kwargs["reply_markup"] = laid_out.keyboard
@@ -252,6 +258,11 @@ class TelegramSender:
             if not harmless(error):
                 raise
         return SentMessage(str(message_id))
+
+
+def _protected(message: RenderedMessage) -> bool:
+    """Relayed words cannot be forwarded or saved out of the bot, by either woman."""
+    return message.kind == "relay"
 
 
 def _gone(error: TelegramError) -> bool:
