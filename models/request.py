@@ -46,6 +46,8 @@ class HelpRequest(Base):
     ended_at: Mapped[datetime | None]
     coordinator_alerted: Mapped[bool] = mapped_column(default=False)
     danger_signal_at: Mapped[datetime | None]  # help paths were shown once for this request
+    # The highest danger score (0-1) her messages reached: the queue offers higher risk first.
+    danger_score: Mapped[float] = mapped_column(default=0.0, server_default="0")
 
 
 class Offer(Base):

@@ -10,12 +10,16 @@ import time
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 from flows import metrics
+from flows.context import FlowContext
+from flows.conversation.offers import offer_waiting_requests
 from flows.safety import embedding
 from flows.safety.evaluation import DANGER, count, in_split, load_examples, report
 from flows.safety.layered import DangerScreen
 from flows.safety.screening import screen
+from models import FlowState, HelpRequest, SupporterProfile
 from tests.support import World, running_service
 
 # Written for these tests; no lexicon phrase matches any of them (asserted below).
@@ -171,3 +175,32 @@ async def test_a_broken_lexicon_is_counted_and_the_model_still_screens(tmp_path:
         "peerline_screening_errors_total", {"layer": "lexicon"}
     )
     assert after == errors + 1
+
+
+async def test_the_queue_offers_the_higher_danger_score_first(database_url):
+    async with running_service(database_url, screen_model=True) as service:
+        world = World.around(service)
+        earlier = await world.seeker("earlier")
+        await world.ask_for_help(earlier, topic="work")
+        await earlier.text("I am scared of my landlord")
+        service.clock.advance(60)
+        later = await world.seeker("later")
+        await world.ask_for_help(later, topic="health")
+        await later.text("my husband hit me yesterday and said next time he will kill me")
+        async with service.session_factory() as session:
+            requests = (await session.execute(select(HelpRequest))).scalars().all()
+            scores = {r.topic: r.danger_score for r in requests}
+            assert all(r.urgent for r in requests)
+        assert 0.3 < scores["work"] < scores["health"] <= 1.0
+
+        late = await world.supporter("late", alias="Late", on_duty=False, capacity=2)
+        async with service.session_factory() as session, session.begin():
+            me = await session.merge(await late.participant())
+            (await session.get(SupporterProfile, me.id)).on_duty = True
+            state = FlowState(participant_id=me.id, flow="intake", step="menu", data={})
+            ctx = FlowContext(session, me, state, service.clock.now(), service.settings,
+                              service.router.routes.flows)  # fmt: skip
+            assert await offer_waiting_requests(ctx, me) == 2
+        await world.deliver()
+        offers = [t for t in late.texts if "Can you take" in t]
+        assert "Health" in offers[0] and "Work" in offers[1]

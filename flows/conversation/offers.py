@@ -98,7 +98,8 @@ async def withdraw_offers(
 
 
 async def offer_waiting_requests(ctx: FlowContext, supporter: Participant) -> int:
-    """She came on duty: offer her the waiting requests she may take, urgent and oldest first.
+    """She came on duty: offer her the waiting requests she may take, urgent first, then the
+    highest danger score (as crisis lines order their queue by risk), then the oldest.
 
     Returns how many were offered; says nothing when there are none (the caller answers her).
     """
@@ -113,7 +114,12 @@ async def offer_waiting_requests(ctx: FlowContext, supporter: Participant) -> in
                     HelpRequest.status == RequestStatus.WAITING,
                     HelpRequest.seeker_id != supporter.id,
                 )
-                .order_by(HelpRequest.urgent.desc(), HelpRequest.created_at, HelpRequest.id)
+                .order_by(
+                    HelpRequest.urgent.desc(),
+                    HelpRequest.danger_score.desc(),
+                    HelpRequest.created_at,
+                    HelpRequest.id,
+                )
             )
         )
         .scalars()

@@ -164,11 +164,11 @@ async def danger_guard(ctx: FlowContext, event: InboundEvent) -> bool:
         "danger signal: label=%s source=%s score=%.2f cues=%s",
         verdict.label, verdict.source, verdict.score, ",".join(verdict.cues),
     )  # fmt: skip
-    await respond_to_danger(ctx, verdict.label)
+    await respond_to_danger(ctx, verdict.label, verdict.score)
     return False  # the flow still runs: her message is still relayed
 
 
-async def respond_to_danger(ctx: FlowContext, label: str) -> None:
+async def respond_to_danger(ctx: FlowContext, label: str, score: float = 1.0) -> None:
     """Help paths once per request (or daily without one), a supporter note, an alert."""
     seeker = ctx.participant
     request = await open_request_of(ctx, seeker.id)
@@ -176,6 +176,7 @@ async def respond_to_danger(ctx: FlowContext, label: str) -> None:
     first_time = False
     if request is not None:
         request.urgent = True
+        request.danger_score = max(request.danger_score or 0.0, score)
         if request.danger_signal_at is None and not due(mark.danger_notice_at, ctx.now):
             # Shown a moment ago, before this request existed: that showing counts for it.
             request.danger_signal_at = mark.danger_notice_at
