@@ -19,6 +19,7 @@ from bot.settings import Settings
 from flows.registry import build_routes
 from flows.safety import erasure, retention
 from flows.safety.layered import DangerScreen, set_danger_screen
+from flows.supporters import wellbeing
 from handlers.base import Channel
 from handlers.console import ConsoleChannel
 from models import OutboxMessage, OutboxStatus
@@ -79,6 +80,10 @@ class Peerline:
             self._tasks.append(asyncio.create_task(self.sender.run_forever(), name="outbox"))
         if scheduler:
             await retention.ensure_scheduled(self.session_factory, self.clock.now())
+            if self.settings.supporter_weekly_checkin:
+                await wellbeing.ensure_round(
+                    self.session_factory, self.clock.now(), self.settings.timezone
+                )
             self._scheduler = start_ticking(self.jobs, self.settings.scheduler_tick_seconds)
 
     async def stop(self) -> None:
@@ -124,6 +129,8 @@ class Peerline:
 
 
 def _register_safety_jobs(jobs: JobRunner, settings: Settings) -> None:
-    """The daily retention purge and the last step of an erasure."""
+    """The daily retention purge, the last step of an erasure, the supporters' weekly round."""
     jobs.register(retention.KIND, functools.partial(retention.purge, days=settings.retention_days))
     jobs.register(erasure.FINISH_JOB, erasure.finish_erasure)
+    round_job = functools.partial(wellbeing.weekly_round, timezone=settings.timezone)
+    jobs.register(wellbeing.ROUND_JOB, round_job)

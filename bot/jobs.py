@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from flows.context import FlowContext
 from flows.conversation import checkins, idle, lifecycle, matching, waiting
 from flows.outreach import chat
+from flows.supporters import wellbeing
 from models import FlowState, HelpRequest, Match, Offer, Participant, ScheduledJob
 
 JobWork = Callable[[FlowContext, ScheduledJob], Awaitable[None]]
@@ -53,7 +54,7 @@ async def _owner(session: AsyncSession, job: ScheduledJob) -> int | None:
     if job.kind == "offer_timeout":
         offer = await session.get(Offer, job.target_id)
         return offer.supporter_id if offer else None
-    if job.kind in ("participant_unreachable", checkins.JOB, chat.JOB):
+    if job.kind in ("participant_unreachable", checkins.JOB, chat.JOB, *wellbeing.PERSONAL_JOBS):
         return job.target_id
     if job.kind in ("unmatched_alert", "request_expiry", waiting.JOB):
         request = await session.get(HelpRequest, job.target_id)
@@ -76,6 +77,8 @@ WORK: dict[str, JobWork] = {
     checkins.JOB: checkins.run_checkin,
     waiting.JOB: lambda ctx, job: waiting.waiting_update(ctx, job.target_id or 0),
     chat.JOB: chat.progress,
+    wellbeing.CHECKIN_JOB: wellbeing.weekly_checkin,
+    wellbeing.PAUSE_END_JOB: wellbeing.pause_over,
 }
 
 

@@ -74,6 +74,10 @@ class Settings(BaseSettings):
     request_expiry_hours: float = 48.0
     idle_check_after_hours: float = 24.0  # a quiet conversation is asked whether to go on
     idle_close_after_hours: float = 24.0  # ...and closed if nobody answers
+    # Supporter care: at most this many new conversations a week each (0: no limit), and a
+    # weekly "how are you?" to everyone who supported someone that week.
+    supporter_weekly_cap: int = 10
+    supporter_weekly_checkin: bool = True
     invite_valid_hours: float = 72.0
     # Care over time: check-ins for the women who asked for help, in the hours she may be
     # written to first (her time; she can change them or say "never"), and news while she waits.

@@ -26,6 +26,7 @@ from flows.safety.typed_help import typed_help
 from flows.statistics.command import StatisticsFlow
 from flows.supporters.coordination import CoordinationFlow
 from flows.supporters.onboarding import OnboardingFlow
+from flows.supporters.wellbeing import WellbeingFlow
 
 # A guard returns True when it has dealt with the event and no flow should see it.
 Guard = Callable[[FlowContext, InboundEvent], Awaitable[bool]]
@@ -66,6 +67,7 @@ def build_routes() -> Routes:
         CareFlow(),
         StatisticsFlow(),
         CampaignChatFlow(),
+        WellbeingFlow(),
     ]
     return Routes(
         flows={flow.name: flow for flow in flows},
@@ -94,6 +96,7 @@ def build_routes() -> Routes:
             "news": "news",
             "hours": "care",
             "stats": "statistics",
+            "pause": "wellbeing",
             "where": "care",
             "campaign": "campaign_chat",
         },
@@ -115,6 +118,7 @@ def build_routes() -> Routes:
             "feedback": "feedback",
             "news": "news",
             "care": "care",
+            "wellbeing": "wellbeing",
         },
         # Back after a quick exit (the hold ends, kept words offered), then ban, flood, danger,
         # then a plea for help she typed.

@@ -73,5 +73,6 @@ class SupporterProfile(Base):
     weekly_hours: Mapped[list[str]] = mapped_column(default=list)  # e.g. ["mon 18:00-22:00"]
     timezone: Mapped[str] = mapped_column(String(64), default="Europe/Warsaw")
     last_matched_at: Mapped[datetime | None]
+    paused_until: Mapped[datetime | None]  # "pause me": no new requests before this moment
 
     participant: Mapped[Participant] = relationship(back_populates="profile")

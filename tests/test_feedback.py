@@ -68,7 +68,8 @@ async def test_supporter_check_in_that_was_heavy_and_asking_to_talk(database_url
 
         assert "will contact you here soon" in helper.texts[-1]
         assert "would like to talk" in coordinator.texts[-1]
-        assert "Her" not in coordinator.texts[-1] and "Sup" not in coordinator.texts[-1]
+        # Whom to contact is named (her alias); the woman she supported is not.
+        assert "Her" not in coordinator.texts[-1] and "Sup s1" in coordinator.texts[-1]
         async with service.session_factory() as session:
             stored = (await session.execute(select(Feedback))).scalar_one()
         assert (stored.side, stored.checkin, stored.score) == ("supporter", "talk", None)

@@ -440,7 +440,8 @@ async def test_when_she_blocks_the_bot_the_conversation_ends_and_the_supporter_i
         await helper.text("How are you today?")  # the copy to her fails: she blocked the bot
         await world.run_jobs()
 
-        assert helper.texts[-1] == "The conversation with Her h1 has ended."
+        assert helper.texts[-2] == "The conversation with Her h1 has ended."
+        assert "ended suddenly" in helper.texts[-1]  # and she is asked how she is
         async with service.session_factory() as session:
             match = (await session.execute(select(Match))).scalar_one()
         assert match.status == MatchStatus.ENDED

@@ -7,7 +7,7 @@ never barred her, and her open conversations plus pending offers leave room.
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import ColumnElement, func, or_, select
 
@@ -28,6 +28,7 @@ from models import (
 )
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+WEEK = timedelta(days=7)
 # The one definition of a supporter who may be offered requests at all.
 GOOD_STANDING: tuple[ColumnElement[bool], ...] = (
     Participant.role == Role.SUPPORTER,
@@ -73,8 +74,13 @@ async def supporters_in_good_standing(
 async def on_duty_now(
     ctx: FlowContext, *where: ColumnElement[bool]
 ) -> list[tuple[Participant, SupporterProfile]]:
-    """Supporters in good standing who are on duty and within their weekly hours right now."""
-    rows = await supporters_in_good_standing(ctx, SupporterProfile.on_duty.is_(True), *where)
+    """Supporters in good standing who are on duty, not paused, and within their hours now."""
+    not_paused = or_(
+        SupporterProfile.paused_until.is_(None), SupporterProfile.paused_until <= ctx.now
+    )
+    rows = await supporters_in_good_standing(
+        ctx, SupporterProfile.on_duty.is_(True), not_paused, *where
+    )
     return [
         (person, profile)
         for person, profile in rows
@@ -96,6 +102,25 @@ async def open_match_counts(ctx: FlowContext, supporter_ids: Iterable[int]) -> d
         .group_by(Match.supporter_id)
     )
     return {sid: n for sid, n in rows.all()}
+
+
+async def weekly_match_counts(ctx: FlowContext, supporter_ids: Iterable[int]) -> dict[int, int]:
+    """Conversations each began in the last seven days: the weekly cap counts these."""
+    ids = list(supporter_ids)
+    if not ids:
+        return {}
+    rows = await ctx.session.execute(
+        select(Match.supporter_id, func.count())
+        .where(Match.supporter_id.in_(ids), Match.started_at >= ctx.now - WEEK)
+        .group_by(Match.supporter_id)
+    )
+    return {sid: n for sid, n in rows.all()}
+
+
+def weekly_room(ctx: FlowContext, this_week: int, pending: int) -> int:
+    """How many more she may take this week under SUPPORTER_WEEKLY_CAP (0: no cap)."""
+    cap = int(getattr(ctx.config, "supporter_weekly_cap", 0) or 0)
+    return 10**6 if cap <= 0 else cap - this_week - pending
 
 
 async def pending_offer_counts(ctx: FlowContext, supporter_ids: Iterable[int]) -> dict[int, int]:
@@ -147,6 +172,7 @@ async def eligible_supporters(ctx: FlowContext, request: HelpRequest) -> list[Ca
     )
     matches = await open_match_counts(ctx, ids)
     pending = await pending_offer_counts(ctx, ids)
+    weekly = await weekly_match_counts(ctx, ids)
     candidates = [
         Candidate(person, profile, matches.get(person.id, 0))
         for person, profile in rows
@@ -154,6 +180,7 @@ async def eligible_supporters(ctx: FlowContext, request: HelpRequest) -> list[Ca
         and person.id not in already
         # Pending offers count against capacity, so nobody holds more offers than she can take.
         and matches.get(person.id, 0) + pending.get(person.id, 0) < profile.capacity
+        and weekly_room(ctx, weekly.get(person.id, 0), pending.get(person.id, 0)) > 0
     ]
     ranked = sorted(candidates, key=lambda c: c.rank(request.topic))
     # "The same supporter again", when both said yes at the end of their last conversation.
@@ -183,4 +210,5 @@ async def free_places(
     _, profile = rows[0]
     matches = (await open_match_counts(ctx, [supporter.id])).get(supporter.id, 0)
     pending = (await pending_offer_counts(ctx, [supporter.id])).get(supporter.id, 0)
-    return profile, profile.capacity - matches - pending
+    weekly = (await weekly_match_counts(ctx, [supporter.id])).get(supporter.id, 0)
+    return profile, min(profile.capacity - matches - pending, weekly_room(ctx, weekly, pending))

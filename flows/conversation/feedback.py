@@ -23,6 +23,7 @@ from flows.alerts import alert_coordinators
 from flows.commands import unknown_command
 from flows.context import FlowContext
 from flows.conversation.lifecycle import go_home
+from flows.conversation.lookups import is_seeker
 from flows.conversation.masking import mask_contacts
 from flows.events import Button, EventKind, InboundEvent
 from i18n import N_
@@ -78,6 +79,9 @@ class FeedbackFlow:
         if what == "skip":
             ctx.reply("feedback.thanks")
             return await go_home(ctx)
+        if match is None and what == "checkin" and answer in CHECKIN_ANSWERS and not is_seeker(me):
+            # The conversation is gone (she erased herself): the supporter is still answered.
+            return await self._checkin_without_match(ctx, match_id, answer)
         if match is None:
             return ctx.reply("relay.button_old")
         if what == "score" and match.seeker_id == me.id and answer in ("1", "2", "3", "4", "5"):
@@ -112,5 +116,17 @@ class FeedbackFlow:
             Feedback(match_id=match.id, side="supporter", checkin=answer, created_at=ctx.now)
         )
         if answer == "talk":
-            await alert_coordinators(ctx, "feedback.alert_checkin", ref=match.request_id)
+            await alert_coordinators(ctx, "feedback.alert_checkin", ref=match.request_id,
+                                     alias=ctx.participant.alias)  # fmt: skip
+        ctx.reply(f"feedback.checkin_reply_{answer}")
+
+    async def _checkin_without_match(self, ctx: FlowContext, match_id: int, answer: str) -> None:
+        answered = list((ctx.state.data or {}).get("checked_in", []))
+        if match_id in answered:
+            return ctx.reply("feedback.already")
+        ctx.remember(checked_in=[*answered[-9:], match_id])
+        ctx.session.add(Feedback(side="supporter", checkin=answer, created_at=ctx.now))
+        if answer == "talk":
+            await alert_coordinators(ctx, "feedback.alert_checkin", ref="–",
+                                     alias=ctx.participant.alias)  # fmt: skip
         ctx.reply(f"feedback.checkin_reply_{answer}")

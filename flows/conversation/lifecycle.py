@@ -35,6 +35,8 @@ CHECKIN_TEXTS = (
     N_("feedback.checkin_heavy"),
     N_("feedback.checkin_talk"),
 )
+# Endings where the supporter herself is the one who left (banned, erased, unreachable).
+SHE_LEFT = ("banned", "erased", "unreachable")
 
 
 async def start_conversation(
@@ -93,7 +95,8 @@ async def end_match(ctx: FlowContext, match: Match, *, by: Participant | None, r
 
     "ended" and "idle" say goodbye kindly and ask for feedback (the seeker) and how she is (the
     supporter); "handover" tells the supporter neutrally; "blocked", "erased" and "banned" give
-    the other side a neutral notice only. Her note is deleted with the request.
+    the other side a neutral notice only, and the supporter is asked how she is after every hard
+    ending she did not cause by leaving herself. Her note is deleted with the request.
     """
     done = await ctx.session.execute(
         update(Match)
@@ -127,7 +130,7 @@ async def end_match(ctx: FlowContext, match: Match, *, by: Participant | None, r
             ctx.send(person, OutboundMessage(text_id, {"alias": other.alias}))
             ctx.send(person, again_question(match, person, other))
         await send_with_choices(ctx, seeker, _feedback_question(match))
-        await send_with_choices(ctx, supporter, _checkin_question(match))
+        await send_with_choices(ctx, supporter, _checkin_question(match, "feedback.checkin_ask"))
         await after_conversation(ctx, seeker, match.id)
     elif reason == "handover":
         if by_id == seeker.id:
@@ -136,6 +139,9 @@ async def end_match(ctx: FlowContext, match: Match, *, by: Participant | None, r
         for person, other in ((seeker, supporter), (supporter, seeker)):
             if person.id != by_id:
                 ctx.send(person, OutboundMessage("relay.ended_neutral", {"alias": other.alias}))
+    if reason not in ("ended", "idle") and not (by_id == supporter.id and reason in SHE_LEFT):
+        # A hard ending stays with a supporter: she is asked how she is, as after any other.
+        await send_with_choices(ctx, supporter, _checkin_question(match, "feedback.checkin_hard"))
     await _after_end(ctx, match, reason)
     return True
 
@@ -148,12 +154,12 @@ def _feedback_question(match: Match) -> OutboundMessage:
     return OutboundMessage("feedback.ask_score", {}, buttons)
 
 
-def _checkin_question(match: Match) -> OutboundMessage:
+def _checkin_question(match: Match, text_id: str) -> OutboundMessage:
     buttons = tuple(
         Button(f"feedback.checkin_{answer}", f"feedback:checkin:{match.id}:{answer}")
         for answer in ("ok", "heavy", "talk")
     )
-    return OutboundMessage("feedback.checkin_ask", {}, buttons, kind="checkin")
+    return OutboundMessage(text_id, {}, buttons, kind="checkin")
 
 
 async def _after_end(ctx: FlowContext, match: Match, reason: str) -> None:

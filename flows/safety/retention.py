@@ -140,7 +140,8 @@ async def _purge_feedback(session: AsyncSession, cutoff: datetime) -> None:
         .all()
     )
     for row in rows:
-        name = f"feedback.score.{row.score}" if row.score else f"feedback.checkin.{row.checkin}"
+        kind = "weekly" if row.side == "weekly" else "checkin"  # a supporter's weekly answer
+        name = f"feedback.score.{row.score}" if row.score else f"feedback.{kind}.{row.checkin}"
         await increment(session, row.created_at.date(), name)
         await session.delete(row)
 

@@ -119,7 +119,7 @@ async def _live_requests(session: AsyncSession, raw: Raw, since: datetime, until
 async def _live_feedback(session: AsyncSession, raw: Raw, since: datetime, until: datetime) -> None:
     rows = await session.execute(
         select(Feedback.score, Feedback.checkin).where(
-            Feedback.created_at >= since, Feedback.created_at < until
+            Feedback.created_at >= since, Feedback.created_at < until, Feedback.side != "weekly"
         )
     )
     for score, checkin in rows.all():

@@ -7,6 +7,7 @@ stateDiagram-v2
     away --> available: /available (waiting requests offered to her)
     available --> away: /away
     away --> away: /available while not approved yet or suspended (told why)
+    paused --> available: /available before the pause is over
 ```
 """
 
@@ -30,6 +31,8 @@ async def set_duty(ctx: FlowContext, *, on: bool) -> None:
         ctx.reply("onboard.duty_suspended")
         return
     profile.on_duty = on
+    if on:
+        profile.paused_until = None  # back before the pause she chose is over
     who = f"participant:{me.id}"
     audit(ctx.session, ctx.now, who, "duty.on" if on else "duty.off", who)
     ctx.reply("onboard.on_duty" if on else "onboard.off_duty")
