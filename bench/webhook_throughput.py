@@ -39,7 +39,7 @@ async def measure(updates: int) -> tuple[float, float]:
                 started = time.perf_counter()
                 statuses = await asyncio.gather(*(post(i) for i in range(updates)))
                 acknowledged = time.perf_counter() - started
-                await edge.telegram.idle(within=600)
+                await edge.service.inbound.idle(within=600)
                 handled = time.perf_counter() - started
             accepted = statuses.count(200)
             return accepted / acknowledged, accepted / handled

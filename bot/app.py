@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import func, select, text
 
 from bot.clock import SystemClock
+from bot.inbound import InboundProcessor
 from bot.jobs import register_jobs
 from bot.outbox import OutboxSender
 from bot.privacy import AddressVault
@@ -22,6 +23,7 @@ from flows.safety.layered import DangerScreen, set_danger_screen
 from flows.supporters import wellbeing
 from handlers.base import Channel
 from handlers.console import ConsoleChannel
+from handlers.journal import InboundJournal
 from models import OutboxMessage, OutboxStatus
 from models.db import make_engine, make_session_factory
 
@@ -53,8 +55,17 @@ class Peerline:
         self.sender = OutboxSender(
             self.session_factory, self.vault, self.channels, self.limiter, self.clock,
             lease_seconds=settings.outbox_lease_seconds,
+            sender_lease_seconds=settings.outbox_sender_lease_seconds,
         )  # fmt: skip
         self.router.on_queued = self.sender.wake
+        self.inbound = InboundProcessor(
+            self.session_factory, self.vault.unseal, {},
+            lease_seconds=settings.inbound_lease_seconds,
+            concurrency=settings.inbound_concurrency,
+        )  # fmt: skip
+        self.journal = InboundJournal(
+            self.session_factory, self.vault.seal, on_committed=self.inbound.wake
+        )
         self.jobs = JobRunner(self.session_factory, clock=self.clock, after_job=self.sender.wake)
         register_jobs(self)
         _register_safety_jobs(self.jobs, settings)
@@ -67,15 +78,28 @@ class Peerline:
         self.channels[channel.name] = channel
 
     async def start(
-        self, *, sender: bool = True, scheduler: bool = True, receive: bool = True
+        self,
+        *,
+        sender: bool = True,
+        scheduler: bool = True,
+        receive: bool = True,
+        inbound: bool = True,
     ) -> None:
-        """Load the danger screen, start channels (receiving only where `receive`), then loops."""
+        """Load the danger screen, start channels (receiving only where `receive`), then loops.
+
+        Every process that has `inbound` processes the journal, whoever received the update.
+        """
         # Before any update: a missing model is said once, loudly, and /healthz shows it.
         await asyncio.to_thread(self.screen.load)
         for channel in self.channels.values():
             start = getattr(channel, "start", None)
             if start is not None:
                 await start(receive=receive)
+            process = getattr(channel, "process", None)
+            if process is not None:
+                self.inbound.processors[channel.name] = process
+        if inbound and self.inbound.processors:
+            self.inbound.start()
         if sender:
             self._tasks.append(asyncio.create_task(self.sender.run_forever(), name="outbox"))
         if scheduler:
@@ -89,11 +113,14 @@ class Peerline:
     async def stop(self) -> None:
         if self._scheduler is not None:
             self._scheduler.shutdown(wait=False)
+        await self.sender.stop()  # in-flight sends finish and are recorded; the rest wait
         for task in self._tasks:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self._tasks.clear()
+        await self.journal.close()
+        await self.inbound.stop()
         for channel in self.channels.values():
             stop = getattr(channel, "stop", None)
             if stop is not None:

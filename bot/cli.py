@@ -4,6 +4,7 @@ import asyncio
 import contextlib
 import errno
 import ipaddress
+import signal
 import socket
 import sys
 from importlib import metadata
@@ -204,9 +205,14 @@ def worker(migrate: bool = typer.Option(False, help="Migrate the database first.
         if migrate:
             await migrations.upgrade(service.engine)
         attach_channels(service)
+        stopping = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, stopping.set)
         await service.start(receive=False)  # updates are received by `peerline run`
+        print("Peerline worker is running", flush=True)
         try:
-            await asyncio.Event().wait()
+            await stopping.wait()  # SIGTERM: finish what is in flight, give the rest back
         finally:
             await service.stop()
 

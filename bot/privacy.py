@@ -22,6 +22,7 @@ class AddressVault:
     def __init__(self, secret_key: str) -> None:
         self._aead = AESGCM(_derive(secret_key, b"address-encryption"))
         self._hash_key = _derive(secret_key, b"address-lookup")
+        self._journal = AESGCM(_derive(secret_key, b"inbound-journal"))
 
     def lookup_hash(self, channel: str, address: str) -> str:
         return hmac.new(self._hash_key, f"{channel}:{address}".encode(), hashlib.sha256).hexdigest()
@@ -32,6 +33,14 @@ class AddressVault:
 
     def decrypt(self, channel: str, blob: bytes) -> str:
         return self._aead.decrypt(blob[:12], blob[12:], channel.encode()).decode()
+
+    def seal(self, payload: bytes) -> bytes:
+        """An inbound update at rest until it is processed: her words and chat id, encrypted."""
+        nonce = os.urandom(12)
+        return nonce + self._journal.encrypt(nonce, payload, b"inbound")
+
+    def unseal(self, blob: bytes) -> bytes:
+        return self._journal.decrypt(blob[:12], blob[12:], b"inbound")
 
 
 def new_secret_key() -> str:

@@ -1,6 +1,9 @@
 """Pacing for outbound messages: a bot-wide rate per channel and a rate per recipient."""
 
+import math
 from dataclasses import dataclass, field
+
+US = 1_000_000  # lanes count whole microseconds, so spacing never erodes in float sums
 
 
 @dataclass
@@ -11,8 +14,8 @@ class RatePolicy:
 
 @dataclass
 class _Lane:
-    interval: float
-    next_free: float = 0.0
+    interval: int  # microseconds
+    next_free: int = 0  # microseconds since the epoch
 
 
 @dataclass
@@ -31,10 +34,10 @@ class RateLimiter:
         policy = self.policies.get(channel)
         if policy is None:
             return now
-        when = max(now, self._channel_lane(channel, policy).next_free)
+        when = max(_us(now), self._channel_lane(channel, policy).next_free)
         if policy.per_recipient_per_second:
             when = max(when, self._recipient_lane(channel, recipient, policy).next_free)
-        return when
+        return when / US
 
     def take(self, channel: str, recipient: str, at: float) -> None:
         """Record a send at time `at`."""
@@ -42,25 +45,33 @@ class RateLimiter:
         if policy is None:
             return
         lane = self._channel_lane(channel, policy)
-        lane.next_free = max(lane.next_free, at) + lane.interval
+        lane.next_free = max(lane.next_free, _us(at)) + lane.interval
         if policy.per_recipient_per_second:
             rlane = self._recipient_lane(channel, recipient, policy)
-            rlane.next_free = max(rlane.next_free, at) + rlane.interval
+            rlane.next_free = max(rlane.next_free, _us(at)) + rlane.interval
 
     def hold_recipient(self, channel: str, recipient: str, until: float) -> None:
         """The API told us to wait for this recipient (a 429): nothing goes to her before then."""
         policy = self.policies.get(channel) or RatePolicy(per_second=1e9)
         rlane = self._recipient_lane(channel, recipient, policy)
-        rlane.next_free = max(rlane.next_free, until)
+        rlane.next_free = max(rlane.next_free, _us(until))
 
     def _channel_lane(self, channel: str, policy: RatePolicy) -> _Lane:
-        return self._channels.setdefault(channel, _Lane(1.0 / policy.per_second))
+        return self._channels.setdefault(channel, _Lane(_interval(policy.per_second)))
 
     def _recipient_lane(self, channel: str, recipient: str, policy: RatePolicy) -> _Lane:
         rate = policy.per_recipient_per_second or 1e9
-        lane = self._recipients.setdefault((channel, recipient), _Lane(1.0 / rate))
+        lane = self._recipients.setdefault((channel, recipient), _Lane(_interval(rate)))
         if len(self._recipients) > 50_000:  # old lanes are in the past; drop them
-            horizon = max(lane.next_free for lane in self._channels.values()) - 60
+            horizon = max(lane.next_free for lane in self._channels.values()) - 60 * US
             self._recipients = {k: v for k, v in self._recipients.items() if v.next_free > horizon}
             self._recipients[(channel, recipient)] = lane
         return lane
+
+
+def _us(seconds: float) -> int:
+    return round(seconds * US)
+
+
+def _interval(per_second: float) -> int:
+    return max(0, math.ceil(US / per_second))

@@ -3,12 +3,11 @@
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import select, update
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import SystemClock
@@ -19,11 +18,15 @@ from flows.context import FlowContext, outbox_row
 from flows.conversation.reach import zone_for_address
 from flows.events import TEXT_ONLY_CHANNELS, Button, EventKind, InboundEvent, OutboundMessage
 from flows.registry import Routes
+from handlers.journal import JournalEntry
 from i18n import normalise_language, translate
 from i18n.bidi import strip_marks
 from models import FlowState, OutboxMessage, Participant, ParticipantStatus, ProcessedInbound
+from models.db import insert_new
 
 log = logging.getLogger(__name__)
+
+RETRIES = 3
 
 
 class Outcome(StrEnum):
@@ -42,28 +45,44 @@ class Router:
     clock: Any = SystemClock()
     on_queued: Callable[[], None] = lambda: None
 
-    async def handle(self, event: InboundEvent) -> Outcome:
-        """Process one event exactly once; on failure roll back and tell her kindly."""
+    async def handle(self, event: InboundEvent, entry: JournalEntry | None = None) -> Outcome:
+        """Process one event exactly once; on failure roll back and tell her kindly.
+
+        `entry` is the journal row the event came from: marking it processed is the last write
+        of the same transaction, so a second process handling the same row changes nothing.
+        """
         event = _without_direction_marks(event)
-        try:
-            async with self.session_factory() as session, session.begin():
-                outcome = await self._handle(session, event)
-        except _Duplicate:
-            return Outcome.DUPLICATE
-        except Exception:
-            log.exception("event from %s could not be handled", event.channel)
-            await self._apologise(event)
-            return Outcome.FAILED
+        for attempt in range(1, RETRIES + 1):
+            try:
+                async with self.session_factory() as session, session.begin():
+                    outcome, participant = await self._handle(session, event)
+                    if not await self._mark(session, event, entry, participant):
+                        raise _Duplicate()
+            except _Duplicate:
+                return Outcome.DUPLICATE
+            except DBAPIError as error:
+                if attempt < RETRIES and _worth_retrying(error):
+                    continue  # a dead pooled connection, a lock or a deadlock: once more
+                log.exception("event from %s could not be handled", event.channel)
+                await self._apologise(event, entry)
+                return Outcome.FAILED
+            except Exception:
+                log.exception("event from %s could not be handled", event.channel)
+                await self._apologise(event, entry)
+                return Outcome.FAILED
+            break
         if outcome == Outcome.HANDLED:
             self.on_queued()
         return outcome
 
-    async def _handle(self, session: AsyncSession, event: InboundEvent) -> Outcome:
-        processed = None
-        if event.message_id:
-            processed = await _mark_processed(
-                session, event.channel, event.message_id, self.clock.now()
-            )
+    async def skip(self, entry: JournalEntry) -> None:
+        """An update that carries no event for the flows (a group, an unknown kind) is done."""
+        async with self.session_factory() as session, session.begin():
+            await self._mark(session, None, entry, None)
+
+    async def _handle(
+        self, session: AsyncSession, event: InboundEvent
+    ) -> tuple[Outcome, Participant | None]:
         participant = await self.find_participant(session, event.channel, event.address)
         if event.kind in (EventKind.BLOCKED, EventKind.UNBLOCKED):
             if participant is not None and participant.status != ParticipantStatus.BLOCKED:
@@ -73,15 +92,12 @@ class Router:
                 )
                 if blocked:
                     session.add(unreachable_job(participant.id, self.clock.now()))
-            return Outcome.IGNORED
+            return Outcome.IGNORED, participant
         if participant is None:
             participant = await self._register(session, event)
         if participant.status == ParticipantStatus.STOPPED:
             participant.status = ParticipantStatus.ACTIVE  # she is back
         participant.last_inbound_at = self.clock.now()
-        if processed is not None:
-            processed.participant_id = participant.id
-            processed.chat_message_id = event.chat_message_id
         state = await session.get(FlowState, participant.id, with_for_update=True)
         if state is None:
             state = FlowState(
@@ -99,7 +115,46 @@ class Router:
         else:
             await self.routes.flow_for(event, state.flow).handle(ctx, event)
         ctx.finish()
-        return Outcome.HANDLED
+        return Outcome.HANDLED, ctx.participant  # a tombstone if she has just erased herself
+
+    async def _mark(
+        self,
+        session: AsyncSession,
+        event: InboundEvent | None,
+        entry: JournalEntry | None,
+        participant: Participant | None,
+    ) -> bool:
+        """One write records the event as processed; False when someone already had."""
+        if participant is not None and participant.status == ParticipantStatus.ERASED:
+            participant = None  # the mark stays (a retry must not act) but points at nobody
+        values = {
+            "participant_id": participant.id if participant is not None else None,
+            "chat_message_id": event.chat_message_id if event and participant else None,
+        }
+        if entry is not None:
+            result = await session.execute(
+                update(ProcessedInbound)
+                .where(
+                    ProcessedInbound.channel == entry.channel,
+                    ProcessedInbound.message_id == entry.message_id,
+                    ProcessedInbound.payload.is_not(None),
+                )
+                .values(payload=None, **values)
+            )
+            return result.rowcount == 1
+        if event is None or not event.message_id:
+            return True
+        inserted = await session.execute(
+            insert_new(session.bind.dialect.name, ProcessedInbound)
+            .values(
+                channel=event.channel,
+                message_id=event.message_id,
+                received_at=self.clock.now(),
+                **values,
+            )
+            .returning(ProcessedInbound.message_id)
+        )
+        return inserted.first() is not None
 
     async def find_participant(
         self, session: AsyncSession, channel: str, address: str
@@ -113,24 +168,29 @@ class Router:
         return (await session.execute(query.with_for_update(key_share=True))).scalar_one_or_none()
 
     async def _register(self, session: AsyncSession, event: InboundEvent) -> Participant:
-        participant = Participant(
-            channel=event.channel,
-            address_hash=self.vault.lookup_hash(event.channel, event.address),
-            address_cipher=self.vault.encrypt(event.channel, event.address),
-            alias=new_alias(),
-            language=None,  # chosen by her: a channel's language hint only preselects
-            timezone=zone_for_address(event.channel, event.address),
-            last_inbound_at=self.clock.now(),
+        """She is new: insert her unless a concurrent first message just did, then lock her."""
+        await session.execute(
+            insert_new(session.bind.dialect.name, Participant).values(
+                channel=event.channel,
+                address_hash=self.vault.lookup_hash(event.channel, event.address),
+                address_cipher=self.vault.encrypt(event.channel, event.address),
+                alias=new_alias(),
+                language=None,  # chosen by her: a channel's language hint only preselects
+                timezone=zone_for_address(event.channel, event.address),
+                last_inbound_at=self.clock.now(),
+            )
         )
-        session.add(participant)
-        await session.flush()
+        participant = await self.find_participant(session, event.channel, event.address)
+        assert participant is not None
         return participant
 
-    async def _apologise(self, event: InboundEvent) -> None:
+    async def _apologise(self, event: InboundEvent, entry: JournalEntry | None = None) -> None:
         """Something broke on our side: she gets a kind line instead of silence or a trace."""
         try:
             async with self.session_factory() as session, session.begin():
                 participant = await self.find_participant(session, event.channel, event.address)
+                if entry is not None and not await self._mark(session, event, entry, None):
+                    return  # another process handled it after all
                 if participant is not None and participant.status == ParticipantStatus.ACTIVE:
                     session.add(
                         outbox_row(participant, OutboundMessage("error.generic"), self.clock.now())
@@ -144,17 +204,18 @@ class _Duplicate(Exception):
     pass
 
 
-async def _mark_processed(
-    session: AsyncSession, channel: str, message_id: str, now: datetime
-) -> ProcessedInbound:
-    """First statement of the transaction, so a duplicate simply rolls the whole thing back."""
-    processed = ProcessedInbound(channel=channel, message_id=message_id, received_at=now)
-    session.add(processed)
-    try:
-        await session.flush()
-    except IntegrityError:
-        raise _Duplicate() from None
-    return processed
+def _worth_retrying(error: DBAPIError) -> bool:
+    """A connection that died in the pool, a lock wait given up, or a deadlock victim."""
+    code = getattr(error.orig, "sqlstate", None) or getattr(error.orig, "pgcode", None)
+    return (
+        error.connection_invalidated
+        or isinstance(error, OperationalError)
+        or code
+        in (
+            "40001",
+            "40P01",
+        )
+    )
 
 
 async def _resolve_typed_choice(
@@ -181,15 +242,6 @@ async def _resolve_typed_choice(
     return event
 
 
-def _without_direction_marks(event: InboundEvent) -> InboundEvent:
-    """Our texts carry invisible direction marks; what she copies from them (a code, a button's
-    words, a command) must read as she sees it."""
-    text, args = strip_marks(event.text), strip_marks(event.args)
-    if (text, args) == (event.text, event.args):
-        return event
-    return replace(event, text=text, args=args)
-
-
 async def _newest_buttons(session: AsyncSession, participant_id: int) -> list | None:
     query = (
         select(OutboxMessage.buttons)
@@ -198,3 +250,12 @@ async def _newest_buttons(session: AsyncSession, participant_id: int) -> list | 
         .limit(1)
     )
     return (await session.execute(query)).scalar_one_or_none()
+
+
+def _without_direction_marks(event: InboundEvent) -> InboundEvent:
+    """Our texts carry invisible direction marks; what she copies from them (a code, a button's
+    words, a command) must read as she sees it."""
+    text, args = strip_marks(event.text), strip_marks(event.args)
+    if (text, args) == (event.text, event.args):
+        return event
+    return replace(event, text=text, args=args)

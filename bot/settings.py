@@ -50,14 +50,18 @@ class Settings(BaseSettings):
     telegram_chat_rate_per_second: float = 1.0
     whatsapp_rate_per_second: float = 10.0
     outbox_lease_seconds: float = 30.0
+    # One sender per channel sends at a time (so pacing holds across workers); another takes
+    # over this long after it went silent.
+    outbox_sender_lease_seconds: float = 10.0
     scheduler_tick_seconds: float = 5.0
     # Telegram: "auto" polls without PUBLIC_URL and uses the webhook with it.
     telegram_mode: Literal["auto", "webhook", "polling"] = "auto"
     # The web edge: bodies above this are refused with 413 before they are parsed.
     max_body_bytes: int = 1_000_000
-    # Telegram updates wait in memory between the webhook's 200 and the router.
-    telegram_update_workers: int = 4
-    telegram_update_queue: int = 1000
+    # Inbound updates are committed before they are acknowledged, then processed in lanes:
+    # lanes one process works on at once, and how long a lane stays with a silent process.
+    inbound_concurrency: int = 8
+    inbound_lease_seconds: float = 30.0
     # Media fetched from one channel to be uploaded to the other (voice notes) up to this size.
     media_max_bytes: int = 16_000_000
     # WhatsApp: approved templates for messages outside the 24-hour window (check-ins and

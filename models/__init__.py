@@ -4,7 +4,7 @@ from models.audit import AuditEntry
 from models.base import Base, utcnow
 from models.campaign import Campaign, CampaignStatus
 from models.flow_state import FlowState
-from models.inbound import ProcessedInbound
+from models.inbound import INBOUND_LANES, Lease, ProcessedInbound
 from models.invite import Invite
 from models.moderation import ParticipantBlock, Report
 from models.outbox import OutboxMessage, OutboxStatus
@@ -25,7 +25,9 @@ __all__ = [
     "FlowState",
     "GuardMark",
     "HelpRequest",
+    "INBOUND_LANES",
     "Invite",
+    "Lease",
     "Match",
     "MatchStatus",
     "Offer",

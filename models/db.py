@@ -1,6 +1,9 @@
 """The async engine and session factory: no logged parameters; SQLite tuned for several workers."""
 
+from typing import Any
+
 from sqlalchemy import event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -35,3 +38,10 @@ def make_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession
 
 def is_postgres(engine: AsyncEngine) -> bool:
     return engine.dialect.name == "postgresql"
+
+
+def insert_new(dialect: str, model: Any) -> Any:
+    """An INSERT that skips rows whose key is already there, without raising (ON CONFLICT DO
+    NOTHING): a duplicate is an answer, not an exception left in a reference cycle."""
+    module = postgresql if dialect == "postgresql" else sqlite
+    return module.insert(model).on_conflict_do_nothing()

@@ -38,8 +38,7 @@ class Edge:
 
     async def drain(self) -> None:
         """Let every received update reach the router, then send everything queued."""
-        if self.telegram is not None:
-            await self.telegram.idle()
+        await self.service.inbound.idle()
         await drain(self.service.sender, self.service.clock)
 
     async def counts(self) -> dict[str, int]:

@@ -19,6 +19,7 @@ DAY = 24 * 3600
 
 async def she_writes(tw, edge, text: str) -> None:
     assert await tw.deliver_webhook(edge.url + INBOUND_PATH, tw.make_inbound(HER, text)) == 200
+    await edge.service.inbound.idle()  # committed at once, processed from the journal
 
 
 async def queue_for_her(edge, kind: str = "reply", text_id: str = "error.generic") -> int:

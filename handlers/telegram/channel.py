@@ -2,7 +2,7 @@
 
 With PUBLIC_URL set the bot registers `PUBLIC_URL/telegram/webhook` (with a secret token) and
 updates arrive through the web edge; without it PTB's updater long-polls. Either way each update
-becomes at most one event for the router, handled after the webhook has already answered.
+is committed to the inbound journal before it is acknowledged, then processed from there.
 """
 
 import asyncio
@@ -24,10 +24,11 @@ from telegram.ext import Application, ApplicationBuilder
 from flows import metrics
 from handlers.base import ChannelStartError, RenderedMessage, SentMessage
 from handlers.http import read_body
+from handlers.journal import JournalEntry, JournalUnavailable
 from handlers.refusals import unusable_event, unusable_json
 from handlers.telegram import commands
 from handlers.telegram.hosting import MediaLinks
-from handlers.telegram.intake import UpdateQueue
+from handlers.telegram.intake import delivery_of
 from handlers.telegram.parse import ALLOWED_UPDATES, NAME, ParsedUpdate, parse_update
 from handlers.telegram.sending import MediaFetcher, TelegramSender
 from handlers.whatsapp.media import fetch_twilio_media
@@ -49,20 +50,20 @@ class TelegramChannel:
         token: str,
         *,
         router: Any,
+        journal: Any = None,
         api_base_url: str = "https://api.telegram.org",
         public_url: str | None = None,
         webhook: bool | None = None,
         secret: str,
         default_language: str = "en",
         max_body_bytes: int = 1_000_000,
-        workers: int = 4,
-        queue_size: int = 1000,
         fetch_media: MediaFetcher | None = None,
         extra_commands: tuple[str, ...] = (),
         media_max_bytes: int = 16_000_000,
         discreet: bool = False,
     ) -> None:
         self.router = router
+        self.journal = journal
         self.public_url = public_url.rstrip("/") if public_url else None
         self.webhook_mode = bool(self.public_url) if webhook is None else webhook
         self.secret = secret
@@ -82,7 +83,6 @@ class TelegramChannel:
             builder = builder.updater(None)  # webhook mode: updates come through our route
         self.application: Application = builder.build()
         self.sender = TelegramSender(self.application.bot, fetch_media)
-        self.queue = UpdateQueue(self.process, workers, queue_size)
         self.media_links = (
             MediaLinks(secret, self.public_url, media_max_bytes) if self.public_url else None
         )
@@ -106,14 +106,13 @@ class TelegramChannel:
         return cls(
             settings.telegram_bot_token,
             router=service.router,
+            journal=service.journal,
             api_base_url=settings.telegram_api_base_url,
             public_url=settings.public_url,
             webhook=settings.telegram_webhook,
             secret=settings.telegram_secret(),
             default_language=settings.default_language,
             max_body_bytes=settings.max_body_bytes,
-            workers=settings.telegram_update_workers,
-            queue_size=settings.telegram_update_queue,
             fetch_media=fetch_media,
             extra_commands=tuple(service.router.routes.commands),
             media_max_bytes=settings.media_max_bytes,
@@ -147,7 +146,6 @@ class TelegramChannel:
         self.bot_username = self.bot.username
         if not receive:
             return
-        self.queue.start()
         await commands.publish(
             self.bot, commands.command_names(self.extra_commands), discreet=self.discreet
         )
@@ -177,22 +175,22 @@ class TelegramChannel:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._poll_task
             self._poll_task = None
-        await self.queue.stop()
         if self._initialized:
             with contextlib.suppress(Exception):
                 await self.application.shutdown()
             self._initialized = False
 
     async def _take_polled(self) -> None:
-        """Move what PTB's updater fetched into our queue, as the webhook route does."""
+        """Journal what PTB's updater fetched, as the webhook route does."""
         while True:
             update = await self.application.update_queue.get()
-            if isinstance(update, Update):
-                await self.queue.put(update.to_dict())  # polling slows down when we are busy
-
-    async def idle(self, within: float = 10.0) -> None:
-        """Wait until every update received so far has been handled."""
-        await self.queue.join(within)
+            delivery = delivery_of(update.to_dict()) if isinstance(update, Update) else None
+            while delivery is not None:
+                try:
+                    await self.journal.append(delivery)
+                    break
+                except JournalUnavailable:
+                    await asyncio.sleep(1.0)  # the database is away: hold the update, retry
 
     # -- inbound -----------------------------------------------------------------------------
 
@@ -224,23 +222,32 @@ class TelegramChannel:
         if refusal is not None:
             metrics.updates_in.labels(NAME, "malformed").inc()
             return PlainTextResponse(refusal, status_code=400)
-        if not self.queue.submit(data):
-            return PlainTextResponse("busy", status_code=429, headers={"Retry-After": "1"})
+        delivery = delivery_of(data, body)
+        if delivery is None:
+            metrics.updates_in.labels(NAME, "ignored").inc()
+            return Response(status_code=200)  # nothing in it we could ever act on
+        try:
+            await self.journal.append(delivery)
+        except JournalUnavailable:
+            return PlainTextResponse("busy", status_code=503, headers={"Retry-After": "1"})
         return Response(status_code=200)
 
-    async def process(self, data: dict[str, Any]) -> None:
-        """Handle one update: answer a button press, decline a group, or hand her event on."""
-        parsed = parse_update(data, self.bot_username)
+    async def process(self, payload: bytes, entry: JournalEntry) -> None:
+        """Handle one journaled update: answer a button, decline a group, or hand her event on."""
+        data = json.loads(payload)
+        parsed = parse_update(data if isinstance(data, dict) else {}, self.bot_username)
         if parsed.callback_query_id is not None:
             await self._answer_callback(parsed.callback_query_id)
         if parsed.refuse_group is not None:
             await self._refuse_group(parsed)
+            await self.router.skip(entry)
             metrics.updates_in.labels(NAME, "group_refused").inc()
             return
         if parsed.event is None:
+            await self.router.skip(entry)
             metrics.updates_in.labels(NAME, "ignored").inc()
             return
-        outcome = await self.router.handle(parsed.event)
+        outcome = await self.router.handle(parsed.event, entry)
         metrics.updates_in.labels(NAME, outcome.value).inc()
 
     async def _answer_callback(self, query_id: str) -> None:

@@ -1,19 +1,14 @@
-"""Updates wait in memory between the webhook's quick 200 (or a poll) and the router.
+"""Telegram updates into the inbound journal, from the webhook or the poller alike.
 
-Updates are sharded by chat over a few workers, so one chat's messages keep their order while
-different chats are handled side by side; a full queue refuses, and Telegram sends again later.
+An update is keyed by its update_id (unique per bot), so one Telegram delivers twice acts once;
+its lane comes from the chat, so one chat's updates are processed in order.
 """
 
-import asyncio
-import contextlib
-import logging
-import time
-from collections.abc import Awaitable, Callable
+import json
 from typing import Any
 
-log = logging.getLogger(__name__)
-
-Handler = Callable[[dict[str, Any]], Awaitable[None]]
+from handlers.journal import Delivery
+from handlers.telegram.parse import NAME
 
 
 def chat_key(update: dict[str, Any]) -> int:
@@ -29,62 +24,10 @@ def chat_key(update: dict[str, Any]) -> int:
     return 0
 
 
-class UpdateQueue:
-    def __init__(self, handler: Handler, workers: int = 4, capacity: int = 1000) -> None:
-        self.handler = handler
-        self.shards: list[asyncio.Queue[dict[str, Any]]] = [
-            asyncio.Queue(maxsize=max(1, capacity // max(1, workers)))
-            for _ in range(max(1, workers))
-        ]
-        self._tasks: list[asyncio.Task[None]] = []
-
-    @property
-    def running(self) -> bool:
-        return bool(self._tasks)
-
-    def submit(self, update: dict[str, Any]) -> bool:
-        """Queue an update; False when this chat's shard is full (the caller answers 429)."""
-        shard = self.shards[chat_key(update) % len(self.shards)]
-        try:
-            shard.put_nowait(update)
-        except asyncio.QueueFull:
-            return False
-        return True
-
-    async def put(self, update: dict[str, Any]) -> None:
-        """Queue an update, waiting for room (the poller's back-pressure)."""
-        await self.shards[chat_key(update) % len(self.shards)].put(update)
-
-    def start(self) -> None:
-        if not self._tasks:
-            self._tasks = [
-                asyncio.create_task(self._work(shard), name=f"telegram-updates-{i}")
-                for i, shard in enumerate(self.shards)
-            ]
-
-    async def _work(self, shard: asyncio.Queue[dict[str, Any]]) -> None:
-        while True:
-            update = await shard.get()
-            try:
-                await self.handler(update)
-            except Exception:
-                log.exception("a Telegram update could not be handled")
-            finally:
-                shard.task_done()
-
-    async def join(self, within: float = 10.0) -> None:
-        """Wait until everything queued so far is handled (tests, and a graceful stop)."""
-        deadline = time.monotonic() + within
-        for shard in self.shards:
-            remaining = max(0.0, deadline - time.monotonic())
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(shard.join(), remaining)
-
-    async def stop(self, grace: float = 5.0) -> None:
-        if self._tasks:
-            await self.join(grace)
-        for task in self._tasks:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-        self._tasks.clear()
+def delivery_of(update: dict[str, Any], body: bytes | None = None) -> Delivery | None:
+    """The journal entry for one update; None for one without an update_id (nothing to do)."""
+    update_id = update.get("update_id")
+    if not isinstance(update_id, int) or isinstance(update_id, bool):
+        return None
+    payload = body if body is not None else json.dumps(update, separators=(",", ":")).encode()
+    return Delivery(NAME, f"u{update_id}", str(chat_key(update)), payload)

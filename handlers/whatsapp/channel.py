@@ -165,6 +165,7 @@ class WhatsAppChannel:
         router: Any,
         session_factory: Any,
         clock: Any,
+        journal: Any = None,
         auth_token: str,
         public_url: str | None,
         max_body_bytes: int = 1_000_000,
@@ -172,6 +173,7 @@ class WhatsAppChannel:
     ) -> None:
         self.sender = sender
         self.router = router
+        self.journal = journal
         self.session_factory = session_factory
         self.clock = clock
         self.on_released = on_released or (lambda: None)
@@ -201,6 +203,7 @@ class WhatsAppChannel:
             router=service.router,
             session_factory=service.session_factory,
             clock=service.clock,
+            journal=service.journal,
             auth_token=settings.twilio_auth_token,
             public_url=public_url,
             max_body_bytes=settings.max_body_bytes,
@@ -221,6 +224,10 @@ class WhatsAppChannel:
 
     async def send(self, address: str, message: RenderedMessage) -> SentMessage:
         return await self.sender.send(address, message)
+
+    async def process(self, payload: bytes, entry: Any) -> None:
+        """One journaled inbound message, as the webhook received it."""
+        await self.webhooks.process(payload, entry)
 
     async def release_waiting(self, address: str) -> None:
         """She wrote: messages that waited for her window are due now."""

@@ -6,7 +6,7 @@ Both routes check `X-Twilio-Signature` with twilio's RequestValidator over PUBLI
 
 import logging
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlencode
 
 from sqlalchemy import select, update
 from starlette.datastructures import ImmutableMultiDict
@@ -17,6 +17,7 @@ from twilio.request_validator import RequestValidator
 from flows import metrics
 from flows.events import EventKind
 from handlers.http import read_body
+from handlers.journal import Delivery, JournalEntry, JournalUnavailable
 from handlers.refusals import unusable_event, unusable_text
 from handlers.whatsapp.parse import (
     NAME,
@@ -96,11 +97,24 @@ class WhatsAppWebhooks:
         if refusal is not None:
             metrics.updates_in.labels(NAME, "malformed").inc()
             return PlainTextResponse(refusal, status_code=400)
-        outcome = await self.channel.router.handle(event)
-        metrics.updates_in.labels(NAME, outcome.value).inc()
-        if event.kind != EventKind.BLOCKED:
-            await self.channel.release_waiting(event.address)
+        assert event.message_id is not None
+        payload = urlencode(list(form.multi_items())).encode()
+        try:
+            await self.channel.journal.append(
+                Delivery(NAME, event.message_id, event.address, payload)
+            )
+        except JournalUnavailable:
+            return PlainTextResponse("busy", status_code=503, headers={"Retry-After": "1"})
         return Response(EMPTY_TWIML, media_type="text/xml")
+
+    async def process(self, payload: bytes, entry: JournalEntry) -> None:
+        """Handle a message the webhook journaled; her window reopens once she has written."""
+        form = ImmutableMultiDict(parse_qsl(payload.decode(), keep_blank_values=True))
+        event = parse_inbound(form)
+        outcome = await self.channel.router.handle(event, entry)
+        metrics.updates_in.labels(NAME, outcome.value).inc()
+        if event.kind != EventKind.BLOCKED and outcome != "duplicate":
+            await self.channel.release_waiting(event.address)
 
     async def status(self, request: Request) -> Response:
         form = await self.forms.read(request)

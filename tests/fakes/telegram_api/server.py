@@ -9,6 +9,7 @@ import asyncio
 import functools
 import itertools
 import mimetypes
+import time
 from collections import deque
 from collections.abc import Callable
 from typing import Any
@@ -80,6 +81,7 @@ class FakeBotAPI(BotMethods):
         self._next_update_id = 1
         self._changed = asyncio.Event()  # set whenever an update is queued or a call recorded
         self._closing = False
+        self.latency = 0.0  # seconds each call takes to answer
         self._server = LocalServer(
             Starlette(
                 routes=[
@@ -260,12 +262,15 @@ class FakeBotAPI(BotMethods):
         if request.path_params["token"] != self.token:
             return error_response(401, "Unauthorized")
         params = await read_params(request)
+        arrived = time.monotonic()
+        if self.latency:
+            await asyncio.sleep(self.latency)  # the real API's round trip, when a test wants it
         try:
             result = await self._answer(method, params)
         except ApiError as err:
-            self._record(Call(method, params, ok=False))
+            self._record(Call(method, params, ok=False, at=arrived))
             return error_response(err.code, err.description, err.parameters)
-        self._record(Call(method, params, result=result))
+        self._record(Call(method, params, result=result, at=arrived))
         return JSONResponse({"ok": True, "result": result})
 
     async def _download(self, request: Request) -> Response:

@@ -7,7 +7,8 @@ decode them back to Python values and build Telegram's error bodies and chat obj
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 from typing import Any
 
 from starlette.datastructures import UploadFile
@@ -51,6 +52,7 @@ class Call:
     params: JSONDict
     ok: bool = True
     result: Any = None  # what the fake answered (e.g. the sent Message), when ok
+    at: float = field(default_factory=time.monotonic)  # when it arrived, to count rates
 
 
 @dataclass
