@@ -202,7 +202,7 @@ class InboundProcessor:
             query = select(func.count()).where(ProcessedInbound.payload.is_not(None))
             return int((await session.execute(query)).scalar_one())
 
-    async def idle(self, within: float = 10.0) -> None:
+    async def idle(self, within: float = 120.0) -> None:
         """Wait until every update in the journal has been processed (tests, benchmarks)."""
         deadline = asyncio.get_running_loop().time() + within
         while asyncio.get_running_loop().time() < deadline:
@@ -210,3 +210,4 @@ class InboundProcessor:
                 return
             self.wake()
             await asyncio.sleep(0.01)
+        raise TimeoutError(f"inbound updates still waiting after {within:.0f} s")
