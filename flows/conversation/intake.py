@@ -15,13 +15,14 @@ stateDiagram-v2
     consent_terms --> consent_campaigns: agreed
     consent_campaigns --> safety: yes / no thanks
     safety --> topic: safe
-    safety --> referral: not safe / not sure (her request will be urgent)
+    safety --> referral: not safe (the numbers first) / not sure (her request will be urgent)
     referral --> topic: back, or talk to a supporter now (urgent)
+    referral --> note: talk to a supporter now, after she said what it is about (urgent)
     topic --> note: topic chosen (violence: the help paths offered too)
     topic --> menu: not now
     note --> note: too long (asked again)
     note --> relay: one sentence or skip (submit_request)
-    menu --> safety: talk to someone
+    menu --> safety: talk to someone (urgent kept if she said she is not safe)
     menu --> referral: I need help now
     menu --> menu: about
     menu --> choose_language: change language
@@ -95,8 +96,12 @@ class IntakeFlow:
 
     # Seams for other flows ---------------------------------------------------------------------
 
-    async def enter(self, ctx: FlowContext, urgent: bool = False, **_: Any) -> None:
-        """Start or continue toward a request; `urgent` when she comes from the help paths."""
+    async def enter(
+        self, ctx: FlowContext, urgent: bool = False, topic: str | None = None, **_: Any
+    ) -> None:
+        """Start or continue toward a request; `urgent` when she comes from the help paths,
+        `topic` when she has already said there what it is about (not asked again)."""
+        urgent = urgent or bool(ctx.state.flow == INTAKE and ctx.state.data.get("urgent"))
         if ctx.participant.role != Role.SEEKER:
             return self._menu(ctx)  # supporters and coordinators are not matched as seekers
         if ctx.participant.language is None or not ctx.participant.consent_terms:
@@ -106,6 +111,9 @@ class IntakeFlow:
         request, match = await open_conversation(ctx)
         if request is not None or match is not None:
             return await self._already_open(ctx, request, match)
+        if urgent and topic in TOPICS:
+            go_to(ctx, Step.NOTE, urgent=True, topic=topic)
+            return prompt(ctx, Step.NOTE)
         # Coming from the help paths she has just said how she is; no need to ask again.
         go_to(ctx, Step.TOPIC if urgent else Step.SAFETY, urgent=urgent)
         prompt(ctx, step_of(ctx) or Step.SAFETY)
@@ -200,7 +208,7 @@ class IntakeFlow:
             case "safe" if step == Step.SAFETY and value in SAFE_ANSWERS:
                 if value == "yes":
                     return self._advance(ctx, Step.SAFETY)
-                return await self._not_safe(ctx)
+                return await self._not_safe(ctx, value)
             case "topic" if step == Step.TOPIC and value in TOPICS:
                 go_to(ctx, Step.NOTE, topic=value)
                 if value == "violence":
@@ -262,9 +270,12 @@ class IntakeFlow:
         here = ctx.flows.get(ctx.state.flow)
         return ctx.state.flow if here is not None and hasattr(here, "resume") else INTAKE
 
-    async def _not_safe(self, ctx: FlowContext) -> None:
+    async def _not_safe(self, ctx: FlowContext, value: str) -> None:
         # Whatever she does next, a request she opens now goes first.
         go_to(ctx, Step.TOPIC, urgent=True)
+        if value == "no" and "referral" in ctx.flows:
+            # She has just said she is not safe: the numbers come first, not the same question.
+            return await ctx.enter("referral", return_to=INTAKE, immediate=True)
         await self._help_now(ctx, return_to=INTAKE)
 
     async def _help_now(self, ctx: FlowContext, return_to: str | None) -> None:
@@ -297,8 +308,10 @@ class IntakeFlow:
     async def _already_open(
         self, ctx: FlowContext, request: HelpRequest | None, match: Match | None
     ) -> None:
-        ctx.reply("intake.already_connected" if match is not None else "intake.already_waiting")
-        await self._back_to_conversation(ctx)
+        relay = ctx.flows.get("relay")
+        if relay is None or not hasattr(relay, "resume"):
+            ctx.reply("intake.already_connected" if match else "intake.already_waiting")
+        await self._back_to_conversation(ctx)  # which says where she stands, once
 
     async def _back_to_conversation(self, ctx: FlowContext) -> None:
         relay = ctx.flows.get("relay")
@@ -334,7 +347,9 @@ class IntakeFlow:
 
     def _menu(self, ctx: FlowContext) -> None:
         if ctx.state.flow in (INTAKE, "", None) or ctx.state.flow not in ctx.flows:
-            ctx.go(INTAKE, Step.MENU)
+            # She said she is not safe: the request she may open from the menu still goes first.
+            urgent = ctx.state.flow == INTAKE and bool(ctx.state.data.get("urgent"))
+            ctx.go(INTAKE, Step.MENU, **({"urgent": True} if urgent else {}))
         prompt(ctx, Step.MENU)
 
     def _advance(self, ctx: FlowContext, step: Step) -> None:

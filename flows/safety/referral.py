@@ -90,6 +90,11 @@ def _after_buttons() -> list[Button]:
     ]
 
 
+# What she told the referral, as the topic of the request she then opens (not asked again).
+TOPIC_OF_KIND = {"home": "violence", "sexual": "violence", "exploited": "violence",
+                 "self": "emotional"}  # fmt: skip
+
+
 class ReferralFlow:
     name = NAME
 
@@ -133,8 +138,9 @@ class ReferralFlow:
                 ctx.state.step = Step.ASK_KIND
                 ctx.reply("referral.ask_kind", buttons=_kind_buttons())
             case ["supporter"]:
+                topic = TOPIC_OF_KIND.get(ctx.state.data.get("kind") or "")
                 go_back(ctx, NAME)
-                return await ctx.enter("intake", urgent=True)
+                return await ctx.enter("intake", urgent=True, topic=topic)
             case ["open"]:
                 return self._prompt(ctx)
             case _:
