@@ -22,3 +22,7 @@ class GuardMark(Base):
     ban_notice_at: Mapped[datetime | None]  # the neutral "not available" line, once a day
     danger_notice_at: Mapped[datetime | None]  # help paths without a request, once a day
     noted_match_id: Mapped[int | None]  # her supporter got the guidance note in this match
+    # A supporter's own words: coordinators told of a disclosure she relays, or of a proposal
+    # to meet or move off the bot, at most once a day each.
+    words_alert_at: Mapped[datetime | None]
+    boundary_alert_at: Mapped[datetime | None]

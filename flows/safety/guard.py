@@ -24,8 +24,10 @@ from flows.events import (
     OutboundMessage,
     msgid,
 )
+from flows.safety.boundaries import boundary_kind
 from flows.safety.help_lines import kinds_for_signal, services_text
 from flows.safety.layered import danger_screen
+from flows.safety.screening import Screening
 from i18n import N_
 from models import (
     GuardMark,
@@ -40,10 +42,13 @@ from models import (
 )
 from models.stats import increment
 
-# Built as f"safety.kind_{label}", f"safety.help_paths_{label}", f"safety.supporter_note_{label}".
+# Built as f"safety.kind_{label}", f"safety.boundary_{kind}", f"safety.help_paths_{label}",
+# f"safety.supporter_note_{label}".
 SIGNAL_TEXTS = (
     N_("safety.kind_violence"),
     N_("safety.kind_self_harm"),
+    N_("safety.boundary_meet"),
+    N_("safety.boundary_off_bot"),
     N_("safety.help_paths_violence"),
     N_("safety.help_paths_self_harm"),
     N_("safety.supporter_note_violence"),
@@ -150,15 +155,13 @@ async def danger_guard(ctx: FlowContext, event: InboundEvent) -> bool:
     """Screen what a help-seeker writes; on a signal, help paths for her; nothing is blocked."""
     if event.kind not in SCREENED_KINDS or not event.text.strip():
         return False
+    if ctx.participant.role == Role.SUPPORTER:
+        await screen_supporter_words(ctx, event.text)
+        return False
     if ctx.participant.role != Role.SEEKER:
         return False
-    try:
-        verdict = await danger_screen().screen(event.text)
-    except Exception:  # no layer could screen: counted and logged, her message still goes on
-        metrics.screening_errors.labels("all").inc()
-        log.exception("danger screening is unavailable")
-        return False
-    if not verdict.flagged:
+    verdict = await _screen(event.text)
+    if verdict is None or not verdict.flagged:
         return False
     log.info(
         "danger signal: label=%s source=%s score=%.2f cues=%s",
@@ -166,6 +169,44 @@ async def danger_guard(ctx: FlowContext, event: InboundEvent) -> bool:
     )  # fmt: skip
     await respond_to_danger(ctx, verdict.label, verdict.score)
     return False  # the flow still runs: her message is still relayed
+
+
+async def _screen(text: str) -> Screening | None:
+    try:
+        return await danger_screen().screen(text)
+    except Exception:  # no layer could screen: counted and logged, the message still goes on
+        metrics.screening_errors.labels("all").inc()
+        log.exception("danger screening is unavailable")
+        return None
+
+
+async def screen_supporter_words(ctx: FlowContext, text: str) -> None:
+    """A supporter relaying a disclosure, or proposing to meet or leave the bot: a coordinator
+    hears of it (once a day each), the words still go to her, and nothing of them is kept."""
+    supporter = ctx.participant
+    matches = [
+        m
+        for m in await live_matches(ctx, supporter)
+        if m.supporter_id == supporter.id and m.status == MatchStatus.ACTIVE
+    ]
+    if not matches:
+        return
+    ref = f"R{matches[0].request_id}"
+    mark = await guard_mark(ctx)
+    kind = boundary_kind(text)
+    if kind is not None and due(mark.boundary_alert_at, ctx.now):
+        mark.boundary_alert_at = ctx.now
+        log.info("supporter boundary: kind=%s ref=%s", kind, ref)
+        await alert_coordinators(
+            ctx, "safety.alert_boundary", ref=ref, kind=msgid(f"safety.boundary_{kind}")
+        )
+    verdict = await _screen(text)
+    if verdict is not None and verdict.flagged and due(mark.words_alert_at, ctx.now):
+        mark.words_alert_at = ctx.now
+        log.info("danger in a supporter's words: label=%s source=%s", verdict.label, verdict.source)
+        await alert_coordinators(
+            ctx, "safety.alert_supporter_words", ref=ref, kind=msgid(f"safety.kind_{verdict.label}")
+        )
 
 
 async def respond_to_danger(ctx: FlowContext, label: str, score: float = 1.0) -> None:
