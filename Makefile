@@ -39,6 +39,7 @@ i18n-compile: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m bench.outbox_throughput
 	$(BIN)/python -m bench.screening_speed
+	$(BIN)/python -m bench.screen_model
 	$(BIN)/python -m bench.webhook_throughput
 	$(BIN)/python -m bench.broadcast
 
