@@ -14,6 +14,7 @@ import typer
 import uvicorn
 
 from bot import (
+    cli_audit,
     cli_campaign,
     cli_coordinator,
     cli_moderation,
@@ -277,7 +278,8 @@ def keygen() -> None:
 
 
 # Each part of the service brings its own commands (the supporter group before its additions).
-for _commands in (cli_safety, cli_coordinator, cli_moderation, cli_campaign, cli_statistics):
+for _commands in (cli_safety, cli_coordinator, cli_moderation, cli_campaign, cli_statistics,
+                  cli_audit):  # fmt: skip
     _commands.register(app)
 
 

@@ -1,4 +1,4 @@
-"""Moderation on the command line: ban or unban a participant, suspend a supporter.
+"""Moderation on the command line: ban or unban a participant, suspend or unsuspend a supporter.
 
 The same actions as the coordinators' /ban and /suspend (conversations end with a neutral notice,
 an audit entry is written with ids only); the actor is recorded as "cli".
@@ -15,6 +15,7 @@ from bot.settings import Settings
 from flows.context import FlowContext
 from flows.registry import build_routes
 from flows.safety import moderation
+from flows.safety.lifting import unsuspend
 from models import FlowState, ParticipantStatus
 
 participant_app = typer.Typer(help="Ban or unban a participant.", no_args_is_help=True)
@@ -43,6 +44,9 @@ def _act(alias: str, action: str) -> str:
             if target.status != ParticipantStatus.BLOCKED:
                 return "already"
             await moderation.unban(ctx, target, "cli")
+        elif action == "unsuspend":
+            if not await unsuspend(ctx, target, "cli"):
+                return "already"
         elif not await moderation.suspend(ctx, target, "cli"):
             return "not_supporter"
         return "done"
@@ -81,6 +85,14 @@ def supporter_suspend(alias: str = typer.Argument(..., help="Her alias, e.g. 'Ir
     _report(alias, _act(alias, "suspend"), f"{alias} is suspended.", "")
 
 
+def supporter_unsuspend(
+    alias: str = typer.Argument(..., help="Her alias, e.g. 'Iris 42'."),
+) -> None:
+    """Lift a suspension: she may go on duty again with /available."""
+    _report(alias, _act(alias, "unsuspend"), f"{alias} is no longer suspended.",
+            f"{alias} is not suspended.")  # fmt: skip
+
+
 def _group(app: typer.Typer, name: str, help_text: str) -> typer.Typer:
     """The sub-command group called `name`, shared with other modules that add to it."""
     for group in app.registered_groups:
@@ -95,3 +107,4 @@ def register(app: Any) -> None:
     app.add_typer(participant_app, name="participant")
     supporter = _group(app, "supporter", "See, approve and suspend supporters.")
     supporter.command("suspend")(supporter_suspend)
+    supporter.command("unsuspend")(supporter_unsuspend)

@@ -19,6 +19,7 @@ from flows.outreach.campaigns import NewsFlow
 from flows.outreach.chat import CampaignChatFlow
 from flows.safety.erasure import ErasureFlow
 from flows.safety.guard import GUARDS as SAFETY_GUARDS
+from flows.safety.lifting import LiftingFlow
 from flows.safety.moderation import ModerationFlow
 from flows.safety.quick_exit import QuickExitFlow, back_after_exit, typed_answer
 from flows.safety.referral import ReferralFlow
@@ -26,6 +27,7 @@ from flows.safety.typed_help import typed_help
 from flows.statistics.command import StatisticsFlow
 from flows.supporters.coordination import CoordinationFlow
 from flows.supporters.onboarding import OnboardingFlow
+from flows.supporters.supervision import SupervisionFlow
 from flows.supporters.wellbeing import WellbeingFlow
 
 # A guard returns True when it has dealt with the event and no flow should see it.
@@ -68,6 +70,8 @@ def build_routes() -> Routes:
         StatisticsFlow(),
         CampaignChatFlow(),
         WellbeingFlow(),
+        LiftingFlow(),
+        SupervisionFlow(),
     ]
     return Routes(
         flows={flow.name: flow for flow in flows},
@@ -97,6 +101,9 @@ def build_routes() -> Routes:
             "hours": "care",
             "stats": "statistics",
             "pause": "wellbeing",
+            "unban": "lifting",
+            "unsuspend": "lifting",
+            "live": "supervision",
             "where": "care",
             "campaign": "campaign_chat",
         },

@@ -8,7 +8,7 @@ move her state, so a coordinator can use them in the middle of anything.
 stateDiagram-v2
     state "any state (unchanged)" as any
     any --> any: /invite [coordinator] [hours] (code + link, shown once)
-    any --> any: /pending (one card per waiting supporter, Approve button)
+    any --> any: /pending (one card per waiting supporter: languages, topics, Approve button)
     any --> any: /approve alias, or the Approve button (she is told)
     any --> any: not a coordinator (unknown command)
 ```
@@ -24,7 +24,7 @@ from flows.supporters.approval import (
     pending_supporters,
 )
 from flows.supporters.invites import create_invite, invite_link
-from i18n import LANGUAGE_NAMES, N_
+from i18n import LANGUAGE_NAMES, N_, translate
 from models import Participant, Role, SupporterProfile
 
 # Built as f"coord.role_{role}".
@@ -97,7 +97,8 @@ class CoordinationFlow:
             languages = ", ".join(LANGUAGE_NAMES[c] for c in (profile.languages or []))
             ctx.reply(
                 "coord.pending_item", alias=supporter.alias, languages=languages,
-                capacity=profile.capacity,
+                capacity=profile.capacity, topics=_topics(ctx, profile.topics),
+                excluded=_topics(ctx, profile.excluded_topics),
                 buttons=[Button("coord.approve_button", f"coord:approve:{supporter.id}",
                                 {"alias": supporter.alias})],
             )  # fmt: skip
@@ -114,3 +115,8 @@ class CoordinationFlow:
         actor = f"participant:{ctx.participant.id}"
         outcome = await approve_supporter(ctx.session, supporter, actor=actor, now=ctx.now)
         ctx.reply(APPROVAL_TEXTS[outcome], alias=supporter.alias)
+
+
+def _topics(ctx: FlowContext, topics: list[str] | None) -> str:
+    """Her topics by name in the coordinator's language, or a dash when there are none."""
+    return ", ".join(translate(ctx.language, f"topic.{t}") for t in topics or []) or "–"
