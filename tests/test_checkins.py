@@ -2,6 +2,7 @@
 in her time zone and hours, held after a quick exit, cancelled when she says so, sent once."""
 
 import asyncio
+import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -9,12 +10,16 @@ from sqlalchemy import select
 
 from bot.clock import VirtualClock
 from bot.scheduler import JobRunner
-from flows.conversation.checkins import JOB
+from flows.context import FlowContext
+from flows.conversation.checkins import JOB, after_referral
 from flows.events import EventKind, InboundEvent
 from i18n import translate
-from models import OutboxMessage, ScheduledJob
+from models import FlowState, OutboxMessage, ScheduledJob
+from tests.channel_support import running_edge
+from tests.fakes.twilio_api import FakeTwilioAPI
 from tests.support import World, running_service
 from tests.test_relay import connected
+from tests.test_whatsapp_window import HER, she_writes
 
 CHECKIN = translate("en", "care.checkin")
 QUIET = translate("en", "care.checkin_quiet")
@@ -213,3 +218,36 @@ async def test_a_check_in_runs_once_with_several_workers(database_url):
             )).scalars().all()  # fmt: skip
         # A template may carry it on WhatsApp when her window is closed.
         assert [row.kind for row in rows] == ["checkin"]
+
+
+async def test_on_whatsapp_her_zone_comes_from_her_number_and_a_check_in_uses_the_template(
+    database_url,
+):
+    async with (
+        FakeTwilioAPI() as tw,
+        running_edge(database_url, twilio=tw, twilio_template_sid="HXcheckin",
+                     clock=clock_at(MORNING)) as edge,
+    ):  # fmt: skip
+        service = edge.service
+        await she_writes(tw, edge, "/start")
+        await edge.drain()
+        async with service.session_factory() as session, session.begin():
+            me = await service.router.find_participant(session, "whatsapp", HER.split(":")[1])
+            assert me.timezone == "Europe/Warsaw"  # from +48
+            ctx = FlowContext(
+                session,
+                me,
+                await session.get(FlowState, me.id),
+                service.clock.now(),
+                service.settings,
+                service.router.routes.flows,
+            )
+            await after_referral(ctx, "home")
+        tw.clear()
+        service.clock.advance(2 * 86400)  # her 24-hour window has closed
+        while await service.jobs.tick():
+            pass
+        await edge.drain()
+        templates = [m for m in tw.messages if m.get("ContentSid") == "HXcheckin"]
+        assert templates and "Body" not in templates[0]
+        assert json.loads(templates[0]["ContentVariables"])["1"].startswith(QUIET[:20])
