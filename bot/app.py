@@ -19,6 +19,7 @@ from bot.scheduler import JobRunner, start_ticking
 from bot.settings import Settings
 from flows.registry import build_routes
 from flows.safety import erasure, retention
+from flows.safety.ageing import Ageing
 from flows.safety.layered import DangerScreen, set_danger_screen
 from flows.supporters import wellbeing
 from handlers.base import Channel
@@ -157,7 +158,10 @@ class Peerline:
 
 def _register_safety_jobs(jobs: JobRunner, settings: Settings) -> None:
     """The daily retention purge, the last step of an erasure, the supporters' weekly round."""
-    jobs.register(retention.KIND, functools.partial(retention.purge, days=settings.retention_days))
+    ageing = Ageing(settings.inactive_erase_days, settings.guard_mark_days, settings.block_days,
+                    settings.audit_days)  # fmt: skip
+    purge = functools.partial(retention.purge, days=settings.retention_days, ageing=ageing)
+    jobs.register(retention.KIND, purge)
     jobs.register(erasure.FINISH_JOB, erasure.finish_erasure)
     round_job = functools.partial(wellbeing.weekly_round, timezone=settings.timezone)
     jobs.register(wellbeing.ROUND_JOB, round_job)

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from flows.safety.ageing import Ageing, age_out
 from models import (
     Feedback,
     HelpRequest,
@@ -43,9 +44,13 @@ OUTBOX_DONE = (
 )  # fmt: skip
 
 
-async def purge(session: AsyncSession, job: ScheduledJob, now: datetime, *, days: int = 90) -> None:
-    """The job handler: purge, then make sure the next run is planned."""
+async def purge(
+    session: AsyncSession, job: ScheduledJob, now: datetime, *, days: int = 90,
+    ageing: Ageing = Ageing(),
+) -> None:  # fmt: skip
+    """The job handler: purge, age out the rest, then make sure the next run is planned."""
     counts = await purge_once(session, now, days=days)
+    await age_out(session, now, ageing)
     log.info("retention purge: %s", ", ".join(f"{k}={v}" for k, v in counts.items()))
     await _plan_next(session, now + EVERY, besides=job.id)
 

@@ -1,0 +1,92 @@
+"""Retention beyond conversations: silent people are erased as by `/forget`, and marks, blocks
+and audit lines go after their own number of days; each purge leaves only a count.
+
+A participant is silent when she has written nothing for `inactive_days` and has no open request
+or conversation; coordinators and banned people are kept (a ban protects others). She is not
+written to: a message after months of silence could expose her on a shared phone.
+"""
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, delete, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from flows.conversation.lookups import OPEN_MATCH, OPEN_REQUEST
+from flows.safety.erasure import erase_rows
+from models import (
+    AuditEntry,
+    GuardMark,
+    HelpRequest,
+    Match,
+    Participant,
+    ParticipantBlock,
+    ParticipantStatus,
+    Role,
+)
+from models.stats import increment
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Ageing:
+    """Days each kind of row is kept; 0 keeps it for ever."""
+
+    inactive_days: int = 180
+    guard_mark_days: int = 30
+    block_days: int = 365
+    audit_days: int = 730
+
+
+async def age_out(session: AsyncSession, now: datetime, policy: Ageing) -> dict[str, int]:
+    counts = {"inactive": 0, "guard_marks": 0, "blocks": 0, "audit": 0}
+    if policy.inactive_days > 0:
+        for person_id in await _silent(session, now - timedelta(days=policy.inactive_days)):
+            await erase_rows(session, person_id)
+            counts["inactive"] += 1
+        session.expunge_all()
+    if policy.guard_mark_days > 0:
+        old = now - timedelta(days=policy.guard_mark_days)
+        counts["guard_marks"] = await _deleted(session, delete(GuardMark).where(
+            *(or_(column.is_(None), column < old) for column in (
+                GuardMark.flood_window_start, GuardMark.ban_notice_at, GuardMark.danger_notice_at
+            ))
+        ))  # fmt: skip
+    if policy.block_days > 0:
+        old = now - timedelta(days=policy.block_days)
+        counts["blocks"] = await _deleted(
+            session, delete(ParticipantBlock).where(ParticipantBlock.created_at < old)
+        )
+    if policy.audit_days > 0:
+        old = now - timedelta(days=policy.audit_days)
+        counts["audit"] = await _deleted(session, delete(AuditEntry).where(AuditEntry.at < old))
+    for name, value in counts.items():
+        if value:
+            await increment(session, now.date(), f"purged.{name}", value)
+    log.info("ageing: %s", ", ".join(f"{k}={v}" for k, v in counts.items()))
+    return counts
+
+
+async def _silent(session: AsyncSession, cutoff: datetime) -> list[int]:
+    """Seekers and supporters with nothing written since `cutoff` and nothing open."""
+    open_request = select(HelpRequest.id).where(
+        HelpRequest.seeker_id == Participant.id, HelpRequest.status.in_(OPEN_REQUEST)
+    )
+    open_match = select(Match.id).where(
+        or_(Match.seeker_id == Participant.id, Match.supporter_id == Participant.id),
+        Match.status.in_(OPEN_MATCH),
+    )
+    query = select(Participant.id).where(
+        Participant.role.in_((Role.SEEKER, Role.SUPPORTER)),
+        Participant.status.in_((ParticipantStatus.ACTIVE, ParticipantStatus.STOPPED)),
+        func.coalesce(Participant.last_inbound_at, Participant.created_at) < cutoff,
+        and_(~open_request.exists(), ~open_match.exists()),
+    )
+    return list((await session.execute(query)).scalars())
+
+
+async def _deleted(session: AsyncSession, statement: Any) -> int:
+    return int((await session.execute(statement)).rowcount or 0)
