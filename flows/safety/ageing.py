@@ -44,10 +44,15 @@ class Ageing:
 async def age_out(session: AsyncSession, now: datetime, policy: Ageing) -> dict[str, int]:
     counts = {"inactive": 0, "guard_marks": 0, "blocks": 0, "audit": 0}
     if policy.inactive_days > 0:
-        for person_id in await _silent(session, now - timedelta(days=policy.inactive_days)):
+        silent = await _silent(session, now - timedelta(days=policy.inactive_days))
+        for person_id in silent:
             await erase_rows(session, person_id)
-            counts["inactive"] += 1
-        session.expunge_all()
+        counts["inactive"] = len(silent)
+        # Nothing of theirs may be written back by the unit of work (the job's own row stays).
+        for loaded in list(session.identity_map.values()):
+            owner = loaded.id if isinstance(loaded, Participant) else None
+            if (owner or getattr(loaded, "participant_id", None)) in silent:
+                session.expunge(loaded)
     if policy.guard_mark_days > 0:
         old = now - timedelta(days=policy.guard_mark_days)
         counts["guard_marks"] = await _deleted(session, delete(GuardMark).where(
