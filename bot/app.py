@@ -72,7 +72,9 @@ class Peerline:
         _register_safety_jobs(self.jobs, settings)
         self._tasks: list[asyncio.Task[None]] = []
         self._scheduler: Any = None
-        self.screen = DangerScreen(use_model=settings.screen_model)
+        self.screen = DangerScreen(
+            use_model=settings.screen_model, model_wait=settings.screen_model_wait_seconds
+        )
         set_danger_screen(self.screen)
 
     def add_channel(self, channel: Channel) -> None:

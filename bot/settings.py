@@ -98,6 +98,8 @@ class Settings(BaseSettings):
     flood_max_messages: int = 8
     # Danger screening: the sentence model beside the lexicons; false screens with lexicons only.
     screen_model: bool = True
+    # An update waits at most this long for the model (a burst on a busy core); then lexicons only.
+    screen_model_wait_seconds: float = 3.0
     flood_window_seconds: float = 10.0
     retention_days: int = 90
     # Beyond conversations (days; 0 keeps for ever): silent participants erased as by /forget,

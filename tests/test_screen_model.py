@@ -34,7 +34,8 @@ CALM = ["what time does the pharmacy open on sunday", "thanks, I found a room ne
 
 @pytest.fixture(scope="module")
 def layers() -> DangerScreen:
-    screen_ = DangerScreen()
+    # A shared machine may be slow: these tests wait for the model (the cap has its own test).
+    screen_ = DangerScreen(model_wait=120)
     assert screen_.load().loaded, screen_.status.detail
     return screen_
 
@@ -98,7 +99,9 @@ async def test_the_model_flags_what_no_lexicon_phrase_matches(layers: DangerScre
 
 
 async def test_a_message_only_the_model_understands_brings_her_the_help_paths(database_url):
-    async with running_service(database_url, screen_model=True) as service:
+    async with running_service(
+        database_url, screen_model=True, screen_model_wait_seconds=120
+    ) as service:
         world = World.around(service)
         coordinator = await world.supporter("c1", role="coordinator", alias="Coord One")
         her = await world.seeker("h1")
@@ -131,6 +134,17 @@ async def test_a_burst_is_batched_and_the_event_loop_keeps_running(layers: Dange
     assert all(v.flagged for v in verdicts)
     assert batching.batches - before < len(texts) / 4  # bursts go to the thread together
     assert len(gaps) > 10 and max(gaps) < 0.25  # other updates were never kept waiting
+
+
+async def test_an_overloaded_model_is_not_waited_for_and_the_miss_is_counted(layers):
+    impatient = DangerScreen(model_wait=0.001)
+    impatient._status, impatient._model = layers._status, layers._model  # the loaded model
+    sample = {"layer": "model_timeout"}
+    before = metrics.registry.get_sample_value("peerline_screening_errors_total", sample) or 0.0
+    explicit = await impatient.screen("he hit me again last night")
+    assert (explicit.label, explicit.source) == ("violence", "lexicon")
+    after = metrics.registry.get_sample_value("peerline_screening_errors_total", sample)
+    assert after == before + 1
 
 
 def test_without_the_model_package_it_says_so_once_and_the_lexicons_go_on(monkeypatch, caplog):
@@ -178,7 +192,9 @@ async def test_a_broken_lexicon_is_counted_and_the_model_still_screens(tmp_path:
 
 
 async def test_the_queue_offers_the_higher_danger_score_first(database_url):
-    async with running_service(database_url, screen_model=True) as service:
+    async with running_service(
+        database_url, screen_model=True, screen_model_wait_seconds=120
+    ) as service:
         world = World.around(service)
         earlier = await world.seeker("earlier")
         await world.ask_for_help(earlier, topic="work")

@@ -47,7 +47,9 @@ async def test_a_supporter_proposing_to_meet_is_flagged_once_and_her_words_still
 
 
 async def test_a_disclosure_the_supporter_relays_reaches_a_coordinator(database_url):
-    async with running_service(database_url, screen_model=True) as service:
+    async with running_service(
+        database_url, screen_model=True, screen_model_wait_seconds=120
+    ) as service:
         world = World.around(service)
         coordinator = await world.supporter("c1", role="coordinator", alias="Coord One")
         supporter = await world.supporter("s1", alias="Sup One")

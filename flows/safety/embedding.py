@@ -92,6 +92,9 @@ class BatchingEmbedder:
         try:
             while self._pending and self._loop is loop:
                 batch, self._pending = self._pending[:MAX_BATCH], self._pending[MAX_BATCH:]
+                batch = [(text, future) for text, future in batch if not future.done()]
+                if not batch:  # every caller stopped waiting
+                    continue
                 texts = [text for text, _ in batch]
                 self.batches += 1
                 try:

@@ -14,6 +14,7 @@ in silence.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
 from collections.abc import Sequence
@@ -38,6 +39,9 @@ log = logging.getLogger(__name__)
 # still screen them.
 MIN_LETTERS = 5
 SKIPPED = Verdict("none", 0.0)
+# An update never waits longer than this for the model (a burst beyond what one core embeds);
+# past it the lexicons decide alone and the miss is counted.
+MODEL_WAIT_SECONDS = 3.0
 
 
 def worth_embedding(text: str) -> bool:
@@ -60,10 +64,12 @@ class DangerScreen:
         lexicon_dir: Path | None = None,
         weights: Path | None = None,
         use_model: bool = True,
+        model_wait: float = MODEL_WAIT_SECONDS,
     ) -> None:
         self.lexicon_dir = lexicon_dir
         self.weights = weights
         self.use_model = use_model
+        self.model_wait = model_wait
         self._model: _Model | None = None
         self._status: ModelStatus | None = None
         self._lock = threading.Lock()
@@ -120,8 +126,13 @@ class DangerScreen:
             verdict = SKIPPED
         elif model is not None:
             try:
-                vector = await model.batching.embed(text)
+                vector = await asyncio.wait_for(model.batching.embed(text), self.model_wait)
                 verdict = model.classifier.classify(vector)[0]
+            except TimeoutError:  # overloaded: her update goes on with the lexicons' verdict
+                metrics.screening_errors.labels("model_timeout").inc()
+                log.warning(
+                    "danger screening: the model took over %.1f s, lexicons only", self.model_wait
+                )
             except Exception:
                 metrics.screening_errors.labels("model").inc()
                 log.exception("danger screening: the sentence model failed on one message")
