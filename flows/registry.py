@@ -104,6 +104,8 @@ def build_routes() -> Routes:
             "unban": "lifting",
             "unsuspend": "lifting",
             "live": "supervision",
+            "queue": "supervision",
+            "load": "supervision",
             "where": "care",
             "campaign": "campaign_chat",
         },

@@ -136,3 +136,45 @@ async def test_the_command_line_unsuspends_and_audit_shows_every_action_with_fil
                                   "--from", "2000-01-01", "--to", "2000-01-02")  # fmt: skip
     assert out.strip() == "No audit entries match."
     assert "Sup One" not in out
+
+
+async def test_queue_and_load_show_waiting_requests_and_each_supporters_week(database_url):
+    async with running_service(database_url, offer_top_k=1) as service:
+        world = World.around(service)
+        coordinator = await world.supporter("c1", role="coordinator", alias="Coord")
+        busy = await world.supporter("s1", alias="Sup Busy", capacity=1)
+        resting = await world.supporter("s2", alias="Sup Rest", languages=["uk"])
+        await resting.command("pause")
+        await resting.tap("wellbeing:pause:1")
+        first = await world.seeker("h1", alias="Her 1")
+        await world.ask_for_help(first, note="my husband took my passport")
+        await busy.tap(busy.choices("offer:accept")[-1])
+        calm = await world.seeker("h2", alias="Her 2")
+        await world.ask_for_help(calm, topic="housing")
+        service.clock.advance(300)
+        urgent = await world.seeker("h3", alias="Her 3")
+        await world.ask_for_help(urgent, topic="violence", urgent=True)
+        await coordinator.command("queue")
+        count, top, second = coordinator.texts[-3:]
+        assert count.startswith("Requests waiting: 2")
+        assert top.startswith("⚠ #") and "Fear or violence at home" in top and "urgent" in top
+        assert "Housing" in second and "waiting 5 min" in second
+        assert not [t for t in coordinator.texts[-3:] if "passport" in t or "Her " in t]
+        await coordinator.command("load")
+        loads = coordinator.texts[-2:]
+        assert "Sup Busy: 1 of 1 open now, 1 begun this week · on duty" in loads
+        assert "Sup Rest: 0 of 2 open now, 0 begun this week · paused" in loads
+        assert len(await audit_rows(service, "supervision.queue")) == 1
+        assert len(await audit_rows(service, "supervision.load")) == 1
+
+
+async def test_feedback_words_say_which_supporter_they_are_about(database_url):
+    async with running_service(database_url) as service:
+        world = World.around(service)
+        coordinator = await world.supporter("c1", role="coordinator", alias="Coord")
+        her, helper = await connected(world)
+        await her.command("end")
+        await her.tap(her.choices("feedback:score")[4])
+        await her.text("She listened, thank you")
+        assert "with Sup s1 (score 5)" in coordinator.texts[-1]
+        assert "Her h1" not in coordinator.texts[-1]

@@ -27,7 +27,7 @@ from flows.conversation.lookups import is_seeker
 from flows.conversation.masking import mask_contacts
 from flows.events import Button, EventKind, InboundEvent
 from i18n import N_
-from models import Feedback, Match
+from models import Feedback, Match, Participant
 
 # The thanks for each check-in answer, built as f"feedback.checkin_reply_{answer}".
 CHECKIN_REPLY_TEXTS = (
@@ -103,8 +103,14 @@ class FeedbackFlow:
         if feedback is not None:
             feedback.gave_words = True
         words = mask_contacts(text[:MAX_WORDS]).text
+        match = await ctx.session.get(Match, int(match_id or 0))
+        supporter = await ctx.session.get(Participant, match.supporter_id) if match else None
         await alert_coordinators(
-            ctx, "feedback.alert_words", score=ctx.state.data.get("score", "?"), text=words
+            ctx,
+            "feedback.alert_words",
+            score=ctx.state.data.get("score", "?"),
+            text=words,
+            supporter=supporter.alias if supporter is not None else "–",
         )
         ctx.reply("feedback.thanks")
         await go_home(ctx)

@@ -1,12 +1,15 @@
-"""Supervision: `/live` lists the conversations going on now for a coordinator, never the words.
+"""Supervision for coordinators, never the words: `/live`, `/queue` and `/load`.
 
-Each line gives the request's reference, both aliases, topic, language, how long it has run and
-whether danger was noticed, flagged ones first; the listing itself is audited.
+`/live` gives each conversation going on now (reference, both aliases, topic, language, minutes,
+danger first); `/queue` the requests still waiting (urgent first, then the longest waiting);
+`/load` each supporter's open conversations, her week so far and her duty. Each is audited.
 
 ```mermaid
 stateDiagram-v2
     state "any state (unchanged)" as any
     any --> any: /live (one line per live conversation, flagged first; audited)
+    any --> any: /queue (one line per waiting request, urgent first; audited)
+    any --> any: /load (one line per supporter in good standing; audited)
     any --> any: not a coordinator (unknown command)
 ```
 """
@@ -17,12 +20,20 @@ from sqlalchemy.orm import aliased
 from flows.audit import audit
 from flows.commands import unknown_command
 from flows.context import FlowContext
+from flows.conversation.eligibility import (
+    open_match_counts,
+    supporters_in_good_standing,
+    weekly_match_counts,
+)
 from flows.conversation.lookups import OPEN_MATCH, language_param, topic_param
 from flows.events import InboundEvent
-from models import HelpRequest, Match, Participant, Role
+from flows.supporters.wellbeing import is_paused
+from i18n import N_
+from models import HelpRequest, Match, Participant, RequestStatus, Role
 
 NAME = "supervision"
 MOST = 30  # lines in one answer; more would not fit one message
+DUTY_TEXTS = (N_("coord.duty_on"), N_("coord.duty_off"), N_("coord.duty_paused"))
 
 
 class SupervisionFlow:
@@ -31,6 +42,10 @@ class SupervisionFlow:
     async def handle(self, ctx: FlowContext, event: InboundEvent) -> None:
         if ctx.participant.role != Role.COORDINATOR:
             return await unknown_command(ctx)
+        if event.command == "queue":
+            return await self._queue(ctx)
+        if event.command == "load":
+            return await self._load(ctx)
         seeker, supporter = aliased(Participant), aliased(Participant)
         rows = (
             await ctx.session.execute(
@@ -58,3 +73,40 @@ class SupervisionFlow:
                                     "minutes": minutes}))  # fmt: skip
         for text_id, params in lines:
             ctx.reply(text_id, **params)
+
+    async def _queue(self, ctx: FlowContext) -> None:
+        waiting = (
+            await ctx.session.execute(
+                select(HelpRequest)
+                .where(HelpRequest.status == RequestStatus.WAITING)
+                .order_by(HelpRequest.urgent.desc(), HelpRequest.created_at, HelpRequest.id)
+            )
+        ).scalars().all()  # fmt: skip
+        who = f"participant:{ctx.participant.id}"
+        audit(ctx.session, ctx.now, who, "supervision.queue", "help_requests", count=len(waiting))
+        if not waiting:
+            ctx.reply("coord.queue_none")
+            return
+        ctx.reply("coord.queue_count", count=len(waiting))
+        for request in waiting[:MOST]:
+            minutes = int((ctx.now - request.created_at).total_seconds() // 60)
+            ctx.reply("coord.queue_item_urgent" if request.urgent else "coord.queue_item",
+                      ref=request.id, topic=topic_param(request.topic),
+                      language=language_param(request.language), minutes=minutes)  # fmt: skip
+
+    async def _load(self, ctx: FlowContext) -> None:
+        rows = await supporters_in_good_standing(ctx)
+        who = f"participant:{ctx.participant.id}"
+        audit(ctx.session, ctx.now, who, "supervision.load", "supporters", count=len(rows))
+        if not rows:
+            ctx.reply("coord.load_none")
+            return
+        ids = [person.id for person, _ in rows]
+        now_open = await open_match_counts(ctx, ids)
+        this_week = await weekly_match_counts(ctx, ids)
+        for person, profile in rows[:MOST]:
+            duty = ("coord.duty_paused" if is_paused(profile, ctx.now)
+                    else "coord.duty_on" if profile.on_duty else "coord.duty_off")  # fmt: skip
+            ctx.reply("coord.load_item", alias=person.alias, open=now_open.get(person.id, 0),
+                      capacity=profile.capacity, week=this_week.get(person.id, 0),
+                      duty={"msgid": duty})  # fmt: skip
