@@ -28,7 +28,7 @@ from handlers.journal import JournalEntry, JournalUnavailable
 from handlers.refusals import unusable_event, unusable_json
 from handlers.telegram import commands
 from handlers.telegram.hosting import MediaLinks
-from handlers.telegram.intake import delivery_of
+from handlers.telegram.intake import bot_id_of, delivery_of
 from handlers.telegram.parse import ALLOWED_UPDATES, NAME, ParsedUpdate, parse_update
 from handlers.telegram.sending import MediaFetcher, TelegramSender
 from handlers.whatsapp.media import fetch_twilio_media
@@ -71,6 +71,7 @@ class TelegramChannel:
         self.max_body_bytes = max_body_bytes
         self.extra_commands = extra_commands
         self.discreet = discreet
+        self.bot_id = bot_id_of(token)
         base = api_base_url.rstrip("/").removesuffix("/bot")  # PTB's own form works too
         self.api_base_url = base
         builder = (
@@ -184,10 +185,15 @@ class TelegramChannel:
         """Journal what PTB's updater fetched, as the webhook route does."""
         while True:
             update = await self.application.update_queue.get()
-            delivery = delivery_of(update.to_dict()) if isinstance(update, Update) else None
+            delivery = (
+                delivery_of(update.to_dict(), bot_id=self.bot_id)
+                if isinstance(update, Update)
+                else None
+            )
             while delivery is not None:
                 try:
-                    await self.journal.append(delivery)
+                    if not await self.journal.append(delivery):
+                        _dropped_duplicate()
                     break
                 except JournalUnavailable:
                     await asyncio.sleep(1.0)  # the database is away: hold the update, retry
@@ -222,12 +228,13 @@ class TelegramChannel:
         if refusal is not None:
             metrics.updates_in.labels(NAME, "malformed").inc()
             return PlainTextResponse(refusal, status_code=400)
-        delivery = delivery_of(data, body)
+        delivery = delivery_of(data, body, self.bot_id)
         if delivery is None:
             metrics.updates_in.labels(NAME, "ignored").inc()
             return Response(status_code=200)  # nothing in it we could ever act on
         try:
-            await self.journal.append(delivery)
+            if not await self.journal.append(delivery):
+                _dropped_duplicate()
         except JournalUnavailable:
             return PlainTextResponse("busy", status_code=503, headers={"Retry-After": "1"})
         return Response(status_code=200)
@@ -280,3 +287,9 @@ class TelegramChannel:
             await self.application.initialize()
             self._initialized = True
         return await self.sender.send(address, message)
+
+
+def _dropped_duplicate() -> None:
+    """A delivery this bot already journaled (a platform retry): counted and logged, no ids."""
+    metrics.updates_in.labels(NAME, "duplicate").inc()
+    log.info("a Telegram update already received was dropped as a duplicate")
