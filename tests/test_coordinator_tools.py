@@ -9,7 +9,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from i18n import translate
-from models import AuditEntry, ParticipantStatus, SupporterProfile
+from models import AuditEntry, Match, ParticipantStatus, Report, SupporterProfile
 from tests.support import TEST_SECRET, World, running_service
 from tests.test_coordination import waiting_supporter
 from tests.test_onboarding import a_coordinator
@@ -178,3 +178,26 @@ async def test_feedback_words_say_which_supporter_they_are_about(database_url):
         await her.text("She listened, thank you")
         assert "with Sup s1 (score 5)" in coordinator.texts[-1]
         assert "Her h1" not in coordinator.texts[-1]
+
+
+async def test_a_supporter_in_two_conversations_is_asked_which_one_her_report_is_about(
+    database_url,
+):
+    async with running_service(database_url) as service:
+        world = World.around(service)
+        await world.supporter("c1", role="coordinator", alias="Coord")
+        first, helper = await connected(world)
+        second, _ = await connected(world, seeker="h2")
+        await helper.command("report")
+        assert helper.texts[-1] == translate("en", "report.which")
+        buttons = {b.label: b.choice for b in helper.received[-1].message.buttons}
+        assert set(buttons) == {"With Her h1", "With Her h2", "Cancel"}, buttons
+        await helper.tap(buttons["With Her h2"])
+        await helper.tap(helper.choices("report:reason")[0])
+        await helper.tap("report:excerpt:no")
+        async with service.session_factory() as session:
+            report = (await session.execute(select(Report))).scalar_one()
+            match = await session.get(Match, report.match_id)
+        assert match.seeker_id == (await second.participant()).id
+        await helper.command("block")
+        assert helper.texts[-1] == translate("en", "report.which")

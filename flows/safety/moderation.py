@@ -7,6 +7,9 @@ an audit entry with ids only.
 
 ```mermaid
 stateDiagram-v2
+    [*] --> which: /report or /block with several conversations (which one?)
+    which --> report_reason: a conversation chosen (report)
+    which --> block_confirm: a conversation chosen (block)
     [*] --> report_reason: /report in a conversation
     report_reason --> report_excerpt: reason chosen
     report_excerpt --> report_excerpt_text: include words, yes
@@ -74,6 +77,7 @@ class Step(StrEnum):
     REPORT_EXCERPT = "report_excerpt"
     REPORT_EXCERPT_TEXT = "report_excerpt_text"
     BLOCK_CONFIRM = "block_confirm"
+    WHICH = "which"  # several conversations: she says which one it is about
 
 
 # --- Actions shared with the command line --------------------------------------------------------
@@ -188,6 +192,12 @@ class ModerationFlow:
         if choice in ("report:cancel", "mod:block:no"):
             ctx.reply("report.cancelled")
             return await come_back(ctx, NAME)
+        if step == Step.WHICH and choice.startswith("report:which:"):
+            chosen = choice.rsplit(":", 1)[1]
+            if chosen.isdigit() and int(chosen) in [m for m, _ in ctx.state.data.get("which", [])]:
+                ctx.remember(match_id=int(chosen))
+                ctx.state.step = ctx.state.data.get("then") or Step.REPORT_REASON
+                return self._prompt(ctx)
         if step == Step.REPORT_REASON and choice.startswith("report:reason:"):
             reason = choice.rsplit(":", 1)[1]
             if reason in REASONS:
@@ -218,7 +228,11 @@ class ModerationFlow:
                 if not matches:
                     return ctx.reply("report.no_conversation")
                 step = Step.REPORT_REASON if event.command == "report" else Step.BLOCK_CONFIRM
-                step_aside(ctx, NAME, step, match_id=matches[0].id)
+                if len(matches) == 1:
+                    step_aside(ctx, NAME, step, match_id=matches[0].id)
+                    return self._prompt(ctx)
+                which = [[m.id, await _alias(ctx, other_side(m, ctx.participant))] for m in matches]
+                step_aside(ctx, NAME, Step.WHICH, then=step.value, which=which)
                 return self._prompt(ctx)
             case "reports" | "ban" | "suspend" if ctx.participant.role == Role.COORDINATOR:
                 return await self._coordinator_command(ctx, event)
@@ -226,6 +240,12 @@ class ModerationFlow:
 
     def _prompt(self, ctx: FlowContext) -> None:
         match ctx.state.step:
+            case Step.WHICH:
+                ctx.reply("report.which", buttons=[
+                    *(Button("report.which_button", f"report:which:{m}", {"alias": alias})
+                      for m, alias in ctx.state.data.get("which", [])),
+                    _cancel(),
+                ])  # fmt: skip
             case Step.REPORT_REASON:
                 buttons = [Button(f"report.reason_{r}", f"report:reason:{r}") for r in REASONS]
                 ctx.reply("report.ask_reason", buttons=[*buttons, _cancel()])
@@ -377,6 +397,11 @@ async def _record_block(ctx: FlowContext, blocker_id: int, blocked_id: int | Non
 
 async def _unknown(ctx: FlowContext) -> None:
     await unknown_command(ctx)
+
+
+async def _alias(ctx: FlowContext, person_id: int) -> str:
+    person = await ctx.session.get(Participant, person_id)
+    return person.alias if person is not None else ""
 
 
 def _cancel() -> Button:
