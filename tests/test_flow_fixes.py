@@ -1,10 +1,10 @@
 """Conversation-flow fixes from first use: no question asked twice, the urgent mark kept at the
 menu, and one reply where two near-identical ones came in a row."""
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from i18n import translate
-from models import HelpRequest
+from models import HelpRequest, SupporterProfile
 from tests.support import ChatUser, World, running_service
 from tests.test_intake import consent, state_of
 
@@ -61,3 +61,20 @@ async def test_talk_during_a_conversation_says_where_she_stands_once(database_ur
         before = len(her.texts)
         await her.tap("menu:talk")
         assert her.texts[before:] == [translate("en", "relay.still_connected", {"alias": "Rose"})]
+
+
+async def test_no_match_reasons_are_true(database_url):
+    async with running_service(database_url) as service:
+        world = World.around(service)
+        await world.supporter("s1", alias="Rose", excluded_topics=["violence"])
+        farsi = await world.seeker("h1", language="fa")
+        await world.ask_for_help(farsi)
+        assert farsi.texts[-1].startswith(translate("fa", "match.waiting_language")[:20])
+        violence = await world.seeker("h2")
+        await world.ask_for_help(violence, topic="violence")
+        assert violence.texts[-1] == translate("en", "match.waiting_topic")
+        async with service.session_factory() as session, session.begin():
+            await session.execute(update(SupporterProfile).values(on_duty=False))
+        alone = await world.seeker("h3")
+        await world.ask_for_help(alone)
+        assert alone.texts[-1] == translate("en", "match.waiting_night")

@@ -92,6 +92,20 @@ async def anyone_on_duty(ctx: FlowContext, language: str) -> bool:
     return any(language in (profile.languages or []) for _, profile in await on_duty_now(ctx))
 
 
+async def why_unmatched(ctx: FlowContext, request: HelpRequest) -> str:
+    """The true reason nobody was offered her request: "night" (nobody on duty), "language"
+    (nobody on duty speaks hers), "topic" (those who do have set this topic aside) or "busy"."""
+    on_duty = [profile for _, profile in await on_duty_now(ctx)]
+    if not on_duty:
+        return "night"
+    speakers = [p for p in on_duty if request.language in (p.languages or [])]
+    if not speakers:
+        return "language"
+    if all(request.topic in (p.excluded_topics or []) for p in speakers):
+        return "topic"
+    return "busy"
+
+
 async def open_match_counts(ctx: FlowContext, supporter_ids: Iterable[int]) -> dict[int, int]:
     ids = list(supporter_ids)
     if not ids:

@@ -30,7 +30,7 @@ from sqlalchemy import update
 from flows.alerts import alert_coordinators
 from flows.context import FlowContext
 from flows.conversation.accept import accept, decline
-from flows.conversation.eligibility import anyone_on_duty
+from flows.conversation.eligibility import why_unmatched
 from flows.conversation.lookups import (
     RELAY,
     language_param,
@@ -41,9 +41,18 @@ from flows.conversation.lookups import (
 from flows.conversation.offers import make_offers, withdraw_offers
 from flows.conversation.requests import waiting_buttons
 from flows.events import Button, EventKind, InboundEvent, OutboundMessage
+from i18n import N_
 from models import FlowState, HelpRequest, Offer, OfferStatus, Participant, RequestStatus
 
 NAME = "matching"
+
+# Still nobody, said truly: who is missing (anyone on duty, her language, her topic) or all busy.
+STILL_LOOKING_TEXTS = {
+    "night": N_("match.still_looking_night"),
+    "language": N_("match.still_looking_language"),
+    "topic": N_("match.still_looking_topic"),
+    "busy": N_("match.still_looking"),
+}
 
 
 class MatchingFlow:
@@ -103,11 +112,7 @@ async def request_unmatched(ctx: FlowContext, request_id: int) -> None:
     )
     seeker = await ctx.session.get(Participant, request.seeker_id)
     if seeker is not None:
-        text_id = (
-            "match.still_looking"
-            if await anyone_on_duty(ctx, request.language)
-            else ("match.still_looking_night")
-        )
+        text_id = STILL_LOOKING_TEXTS[await why_unmatched(ctx, request)]
         message = OutboundMessage(text_id, {}, tuple(waiting_buttons(request)))
         await send_with_choices(ctx, seeker, message)
     await make_offers(ctx, request)

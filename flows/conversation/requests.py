@@ -4,12 +4,21 @@ from collections.abc import Iterable
 from datetime import timedelta
 
 from flows.context import FlowContext
-from flows.conversation.eligibility import anyone_on_duty
+from flows.conversation.eligibility import why_unmatched
 from flows.conversation.lookups import RELAY, RelayStep, open_request_of, send_with_choices
 from flows.conversation.offers import make_offers, withdraw_offers
 from flows.conversation.waiting import schedule_updates, waiting_buttons
 from flows.events import OutboundMessage
+from i18n import N_
 from models import HelpRequest, Offer, OfferStatus, Participant, RequestStatus
+
+# Why nobody was offered her request, said truly (night, her language, her topic, all busy).
+WAITING_TEXTS = {
+    "night": N_("match.waiting_night"),
+    "language": N_("match.waiting_language"),
+    "topic": N_("match.waiting_topic"),
+    "busy": N_("match.waiting_busy"),
+}
 
 
 def _alert_minutes(ctx: FlowContext) -> float:
@@ -64,10 +73,8 @@ async def tell_where_she_stands(
     minutes = round(_alert_minutes(ctx))
     if offered:
         text_id = "match.waiting"
-    elif await anyone_on_duty(ctx, request.language):
-        text_id = "match.waiting_busy"
     else:
-        text_id = "match.waiting_night"
+        text_id = WAITING_TEXTS[await why_unmatched(ctx, request)]
     await send_with_choices(
         ctx, seeker, OutboundMessage(text_id, {"minutes": minutes}, tuple(waiting_buttons(request)))
     )
