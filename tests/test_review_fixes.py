@@ -26,7 +26,9 @@ async def test_a_reply_to_her_earlier_supporter_never_threads_into_the_new_suppo
         await her.text("I keep thinking about that", reply_to=old_copy)
 
         relayed = second.received[-1].message
-        assert relayed.text == "Her One: I keep thinking about that"
+        alias, _, words = relayed.text.partition(": ")
+        assert words == "I keep thinking about that"
+        assert alias != "Her One"  # a fresh alias in every conversation
         # The id named a message in the first supporter's chat: in the second one's chat it
         # would quote whatever message has that number, perhaps another woman's.
         assert relayed.reply_to is None
