@@ -15,10 +15,10 @@ from bot.settings import Settings
 from flows.context import FlowContext
 from flows.registry import build_routes
 from flows.safety import moderation
-from flows.safety.lifting import unsuspend
+from flows.safety.lifting import unsuspend, warn
 from models import FlowState, ParticipantStatus
 
-participant_app = typer.Typer(help="Ban or unban a participant.", no_args_is_help=True)
+participant_app = typer.Typer(help="Warn, ban or unban a participant.", no_args_is_help=True)
 
 
 def _act(alias: str, action: str) -> str:
@@ -44,6 +44,8 @@ def _act(alias: str, action: str) -> str:
             if target.status != ParticipantStatus.BLOCKED:
                 return "already"
             await moderation.unban(ctx, target, "cli")
+        elif action == "warn":
+            warn(ctx, target, "cli")
         elif action == "unsuspend":
             if not await unsuspend(ctx, target, "cli"):
                 return "already"
@@ -78,6 +80,12 @@ def participant_ban(alias: str = typer.Argument(..., help="Her alias, e.g. 'Iris
 def participant_unban(alias: str = typer.Argument(..., help="Her alias, e.g. 'Iris 42'.")) -> None:
     """Lift a ban: she can write again and be matched."""
     _report(alias, _act(alias, "unban"), f"{alias} is no longer banned.", f"{alias} is not banned.")
+
+
+@participant_app.command("warn")
+def participant_warn(alias: str = typer.Argument(..., help="Her alias, e.g. 'Iris 42'.")) -> None:
+    """Send her a kind reminder of the rules (the running service delivers it)."""
+    _report(alias, _act(alias, "warn"), f"{alias} has been sent a warning.", "")
 
 
 def supporter_suspend(alias: str = typer.Argument(..., help="Her alias, e.g. 'Iris 42'.")) -> None:

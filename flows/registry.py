@@ -102,6 +102,7 @@ def build_routes() -> Routes:
             "stats": "statistics",
             "pause": "wellbeing",
             "unban": "lifting",
+            "warn": "lifting",
             "unsuspend": "lifting",
             "live": "supervision",
             "queue": "supervision",

@@ -95,7 +95,7 @@ async def test_help_lists_what_each_role_can_do(database_url):
         expected = [
             (her, ("/end", "/report", "/block", "/exit", "/forget", "/sos", "/where", "/hours")),
             (helper, ("/available", "/away", "/pause", "/end", "/switch", "/handover", "/report")),
-            (coordinator, ("/invite", "/pending", "/approve", "/reports", "/ban", "/unban",
+            (coordinator, ("/invite", "/pending", "/approve", "/reports", "/warn", "/ban", "/unban",
                           "/suspend", "/unsuspend", "/live", "/stats", "/campaign")),
         ]  # fmt: skip
         for person, commands in expected:
@@ -123,6 +123,8 @@ async def test_the_command_line_unsuspends_and_audit_shows_every_action_with_fil
         await world.supporter("s1", alias="Sup One")
         await coordinator.command("suspend", "Sup One")
         coordinator_id = (await coordinator.participant()).id
+    code, out, err = await peerline(database_url, tmp_path, "participant", "warn", "Sup One")
+    assert code == 0 and "Sup One has been sent a warning." in out, err
     code, out, err = await peerline(database_url, tmp_path, "supporter", "unsuspend", "Sup One")
     assert code == 0 and "Sup One is no longer suspended." in out, err
     code, out, _ = await peerline(database_url, tmp_path, "audit")
@@ -131,7 +133,7 @@ async def test_the_command_line_unsuspends_and_audit_shows_every_action_with_fil
     assert "unsuspend" in lines[0] and lines[0].split()[2] == "cli"  # newest first
     assert any(f"participant:{coordinator_id}" in line and " suspend " in line for line in lines)
     code, out, _ = await peerline(database_url, tmp_path, "audit", "--actor", "cli")
-    assert [line.split()[3] for line in out.splitlines()] == ["unsuspend"]
+    assert [line.split()[3] for line in out.splitlines()] == ["unsuspend", "warn"]
     code, out, _ = await peerline(database_url, tmp_path, "audit", "--action", "suspend",
                                   "--from", "2000-01-01", "--to", "2000-01-02")  # fmt: skip
     assert out.strip() == "No audit entries match."
@@ -201,3 +203,18 @@ async def test_a_supporter_in_two_conversations_is_asked_which_one_her_report_is
         assert match.seeker_id == (await second.participant()).id
         await helper.command("block")
         assert helper.texts[-1] == translate("en", "report.which")
+
+
+async def test_warn_in_the_chat_reaches_her_neutrally_and_is_audited(database_url):
+    async with running_service(database_url) as service:
+        world = World.around(service)
+        coordinator = await world.supporter("c1", role="coordinator", alias="Coord")
+        her = await world.seeker("h1", alias="Fern 12")
+        await coordinator.command("warn", "Fern 12")
+        assert coordinator.texts[-1] == "Fern 12 has been sent a warning."
+        assert her.texts[-1] == translate("en", "mod.warning_notice")
+        assert (await her.participant()).status == ParticipantStatus.ACTIVE
+        [entry] = await audit_rows(service, "warn")
+        assert entry.target == f"participant:{(await her.participant()).id}"
+        await her.command("warn", "Coord")
+        assert "warning" not in her.texts[-1]

@@ -1,8 +1,10 @@
-"""Coordinators lift what they imposed: `/unban ALIAS` and `/unsuspend ALIAS`, both audited.
+"""Coordinators' lighter touches: `/warn ALIAS`, and lifting what they imposed with `/unban ALIAS`
+and `/unsuspend ALIAS`; each is audited.
 
 ```mermaid
 stateDiagram-v2
     state "any state (unchanged)" as any
+    any --> any: /warn alias (she gets a kind reminder of the rules)
     any --> any: /unban alias (she can write and be matched again)
     any --> any: /unsuspend alias (she may go on duty again; told so)
     any --> any: no alias, no one, or not banned / suspended (told which)
@@ -31,6 +33,12 @@ async def unsuspend(ctx: FlowContext, target: Participant, actor: str) -> bool:
     return True
 
 
+def warn(ctx: FlowContext, target: Participant, actor: str) -> None:
+    """A reminder of the rules, before anything stronger; nothing else changes for her."""
+    ctx.send(target, OutboundMessage("mod.warning_notice"))
+    audit(ctx.session, ctx.now, actor, "warn", f"participant:{target.id}")
+
+
 class LiftingFlow:
     name = NAME
 
@@ -47,7 +55,10 @@ class LiftingFlow:
             return
         [target] = people
         actor = f"participant:{ctx.participant.id}"
-        if event.command == "unban":
+        if event.command == "warn":
+            warn(ctx, target, actor)
+            ctx.reply("mod.warned", alias=target.alias)
+        elif event.command == "unban":
             if target.status != ParticipantStatus.BLOCKED:
                 ctx.reply("mod.not_banned", alias=target.alias)
                 return
