@@ -42,6 +42,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.screen_model
 	$(BIN)/python -m bench.webhook_throughput
 	$(BIN)/python -m bench.broadcast
+	$(BIN)/python -m bench.webhook_compare
 
 clean:
 	rm -rf $(VENV) .pytest_cache peerline.db peerline.key

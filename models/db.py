@@ -29,7 +29,9 @@ def make_engine(url: str, *, echo: bool = False) -> AsyncEngine:
             cursor.close()
 
         return engine
-    return create_async_engine(url, echo=echo, hide_parameters=True, pool_pre_ping=True)
+    # No pre-ping (a rollback on every checkout): connections are recycled after 30 minutes,
+    # and one that died anyway fails its statement, is invalidated, and the caller retries.
+    return create_async_engine(url, echo=echo, hide_parameters=True, pool_recycle=1800)
 
 
 def make_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
