@@ -218,7 +218,11 @@ class OutboxSender:
                 continue
             now_s = now.timestamp()
             slot = self.limiter.earliest(row.channel, recipient.address_hash, now_s)
-            if slot - now_s > MAX_INLINE_WAIT:
+            # A chat that must wait for its own pace waits in the queue, not in the round:
+            # reserving the bot-wide slot that far ahead would hold every other chat back.
+            if slot - now_s > MAX_INLINE_WAIT or self.limiter.chat_bound(
+                row.channel, recipient.address_hash, now_s
+            ):
                 waiting[recipient.id] = self._result(
                     row, later=now + timedelta(seconds=slot - now_s)
                 )

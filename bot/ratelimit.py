@@ -39,6 +39,14 @@ class RateLimiter:
             when = max(when, self._recipient_lane(channel, recipient, policy).next_free)
         return when / US
 
+    def chat_bound(self, channel: str, recipient: str, now: float) -> bool:
+        """Whether her own pace, not the channel's, is what makes this message wait."""
+        policy = self.policies.get(channel)
+        if policy is None or not policy.per_recipient_per_second:
+            return False
+        mine = self._recipient_lane(channel, recipient, policy).next_free
+        return mine > max(_us(now), self._channel_lane(channel, policy).next_free)
+
     def take(self, channel: str, recipient: str, at: float) -> None:
         """Record a send at time `at`."""
         policy = self.policies.get(channel)
