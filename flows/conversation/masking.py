@@ -40,6 +40,7 @@ _DATE = re.compile(
 _SEPARATOR = r"[\s\u00A0\u200E\u200F\u202A-\u202E\-.()\u2010-\u2015]"
 _DIGIT_RUN = re.compile(rf"(?<!\w)\+?{DIGIT}(?:{_SEPARATOR}{{0,3}}{DIGIT})+(?!\w)")
 MIN_RUN_DIGITS = 9
+MIN_PHONE_DIGITS = 6  # no number in the regions we serve is shorter
 MIN_SPELLED_DIGITS = 7  # "six zero zero one two three four ..." is a number read aloud
 # Direction marks typed (or pasted) between digits would split a number for the matcher.
 _MARKS = "\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
@@ -64,6 +65,8 @@ def _digits(text: str) -> int:
 
 def _phone_spans(text: str) -> list[tuple[int, int]]:
     spans: set[tuple[int, int]] = set()
+    if _digits(text) < MIN_PHONE_DIGITS:
+        return []  # most messages: no number at all, and the matcher is not free
     for region in REGIONS:
         for match in phonenumbers.PhoneNumberMatcher(text, region, phonenumbers.Leniency.VALID):
             if not _DATE.match(match.raw_string.strip()):
