@@ -92,15 +92,15 @@ class Peerline:
 
         Every process that has `inbound` processes the journal, whoever received the update.
         """
-        # Before any update: a missing model is said once, loudly, and /healthz shows it.
-        await asyncio.to_thread(self.screen.load)
         for channel in self.channels.values():
             start = getattr(channel, "start", None)
             if start is not None:
-                await start(receive=receive)
+                await start(receive=receive)  # a refused token stops us here, in one line
             process = getattr(channel, "process", None)
             if process is not None:
                 self.inbound.processors[channel.name] = process
+        # Before any update is processed: a missing model is said once, loudly, in /healthz too.
+        await asyncio.to_thread(self.screen.load)
         if inbound and self.inbound.processors:
             self.inbound.start()
         if sender:
