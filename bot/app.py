@@ -25,8 +25,8 @@ from flows.supporters import wellbeing
 from handlers.base import Channel
 from handlers.console import ConsoleChannel
 from handlers.journal import InboundJournal
-from models import OutboxMessage, OutboxStatus
-from models.db import make_engine, make_session_factory
+from models import OutboxMessage, OutboxStatus, sealed
+from models.db import make_engine, make_session_factory, truncate_wal
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +40,7 @@ class Peerline:
         self.engine = make_engine(settings.database_url)
         self.session_factory = make_session_factory(self.engine)
         self.vault = AddressVault(settings.resolved_secret_key())
+        sealed.use_key(settings.resolved_secret_key())  # her words at rest
         self.console = ConsoleChannel() if settings.env != "production" else None
         self.channels: dict[str, Channel] = {}
         if self.console is not None:
@@ -70,6 +71,8 @@ class Peerline:
         self.jobs = JobRunner(self.session_factory, clock=self.clock, after_job=self.sender.wake)
         register_jobs(self)
         _register_safety_jobs(self.jobs, settings)
+        for kind in (retention.KIND, erasure.FINISH_JOB):
+            self.jobs.settle[kind] = functools.partial(truncate_wal, self.engine)
         self._tasks: list[asyncio.Task[None]] = []
         self._scheduler: Any = None
         self.screen = DangerScreen(

@@ -7,6 +7,8 @@ import ipaddress
 import signal
 import socket
 import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
 from importlib import metadata
 from typing import Any
 
@@ -212,13 +214,48 @@ def worker(migrate: bool = typer.Option(False, help="Migrate the database first.
             loop.add_signal_handler(signum, stopping.set)
         await service.start(receive=False)  # updates are received by `peerline run`
         print("Peerline worker is running", flush=True)
+        health = await _health_port(service, settings)
         try:
             await stopping.wait()  # SIGTERM: finish what is in flight, give the rest back
         finally:
+            await health.close()
             await service.stop()
 
     with contextlib.suppress(KeyboardInterrupt):
         runtime.run(_work())
+
+
+class _HealthServer(uvicorn.Server):
+    """The worker's own port; signals stay with the worker, which stops it itself."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+@dataclass
+class _Health:
+    server: uvicorn.Server | None = None
+    task: asyncio.Task[None] | None = None
+
+    async def close(self) -> None:
+        if self.server is not None and self.task is not None:
+            self.server.should_exit = True
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self.task, timeout=2)
+
+
+async def _health_port(service: Peerline, settings: Settings) -> _Health:
+    """/livez, /readyz, /healthz and /metrics of the worker on WORKER_PORT (0: none)."""
+    if not settings.worker_port:
+        return _Health()
+    sock = _bind(settings.host, settings.worker_port)
+    app = create_web_app(service, manage_service=False, health_only=True)
+    server = _HealthServer(uvicorn.Config(app, log_level="warning", lifespan="off"))
+    task = asyncio.create_task(server.serve(sockets=[sock]))
+    base = f"http://{settings.host}:{sock.getsockname()[1]}"
+    print(f"Peerline worker: health and metrics on {base}", flush=True)
+    return _Health(server, task)
 
 
 @app.command()

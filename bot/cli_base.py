@@ -11,6 +11,7 @@ import typer
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.settings import Settings, SettingsError, load_settings
+from models import sealed
 from models.db import make_engine, make_session_factory
 
 T = TypeVar("T")
@@ -31,6 +32,7 @@ def run_in_session(
     """Run `work(session, settings)` against the configured database, in one transaction unless
     `work` commits by itself (a campaign is queued in batches)."""
     settings = cli_settings()
+    sealed.use_key(settings.resolved_secret_key())  # campaigns and reports hold words
 
     async def _run() -> T:
         engine = make_engine(settings.database_url)

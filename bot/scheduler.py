@@ -11,6 +11,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot import telemetry
 from bot.clock import SystemClock
 from models import ScheduledJob
 
@@ -31,6 +32,8 @@ class JobRunner:
     lease_seconds: float = 120.0
     worker_id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
     after_job: Callable[[], None] = lambda: None
+    # Work to do once a job of a kind has committed (after a purge: empty SQLite's WAL).
+    settle: dict[str, Callable[[], Awaitable[None]]] = field(default_factory=dict)
 
     def register(self, kind: str, handler: JobHandler) -> None:
         self.handlers[kind] = handler
@@ -79,16 +82,22 @@ class JobRunner:
             return sorted(result.scalars())
 
     async def _run(self, job_id: int) -> None:
+        kind = None
         try:
             async with self.session_factory() as session, session.begin():
                 job = await session.get(ScheduledJob, job_id)
                 if job is None or job.claimed_by != self.worker_id or job.done_at is not None:
                     return
+                kind = job.kind
                 await self.handlers[job.kind](session, job, self.clock.now())
                 job.done_at = self.clock.now()
                 job.lease_until = None
+            if kind in self.settle:
+                await self.settle[kind]()
+            return
         except Exception:
             log.exception("scheduled job %s failed", job_id)
+            telemetry.job_failures.labels(kind or "unknown").inc()
             async with self.session_factory() as session, session.begin():
                 job = await session.get(ScheduledJob, job_id)
                 if job is None:

@@ -15,6 +15,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, RedirectRespons
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from bot import telemetry  # noqa: F401 (process, build and job metrics on /metrics)
 from bot.app import Peerline
 from flows import metrics
 from flows.events import EventKind, InboundEvent
@@ -82,9 +83,16 @@ def _short_id(value: object) -> str | None:
 
 
 def create_web_app(
-    service: Peerline, *, manage_service: bool = True, open_console: bool = False
+    service: Peerline,
+    *,
+    manage_service: bool = True,
+    open_console: bool = False,
+    health_only: bool = False,
 ) -> Starlette:
-    """The edge; the console's endpoints only when asked for (`peerline run --console`)."""
+    """The edge; the console's endpoints only when asked for (`peerline run --console`).
+
+    `health_only` is the worker's own port: health and metrics, no webhooks.
+    """
 
     async def readyz(_: Request) -> Response:
         health = await service.health()
@@ -150,7 +158,7 @@ def create_web_app(
             Route("/console/messages", console_post, methods=["POST"]),
             Route("/console/poll", console_poll),
         ]
-    for channel in service.channels.values():
+    for channel in () if health_only else service.channels.values():
         routes += list(getattr(channel, "routes", lambda: [])())
 
     @contextlib.asynccontextmanager

@@ -47,3 +47,12 @@ def insert_new(dialect: str, model: Any) -> Any:
     NOTHING): a duplicate is an answer, not an exception left in a reference cycle."""
     module = postgresql if dialect == "postgresql" else sqlite
     return module.insert(model).on_conflict_do_nothing()
+
+
+async def truncate_wal(engine: AsyncEngine) -> None:
+    """After a purge on SQLite: copy the WAL into the file and empty it, so deleted rows (already
+    overwritten there by secure_delete) leave no older page behind in the WAL either."""
+    if engine.dialect.name != "sqlite":
+        return
+    async with engine.connect() as connection:
+        await connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")

@@ -2,10 +2,11 @@
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, utcnow
+from models.sealed import SealedText
 
 
 class ParticipantBlock(Base):
@@ -34,7 +35,8 @@ class Report(Base):
     )
     match_id: Mapped[int | None] = mapped_column(ForeignKey("matches.id", ondelete="SET NULL"))
     reason: Mapped[str] = mapped_column(String(32))
-    excerpt: Mapped[str | None] = mapped_column(Text)  # only when the reporter chose to include one
+    # Only when the reporter chose to include one; sealed at rest.
+    excerpt: Mapped[str | None] = mapped_column(SealedText)
     status: Mapped[str] = mapped_column(String(16), default="open", index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     handled_at: Mapped[datetime | None]

@@ -8,6 +8,7 @@ from sqlalchemy import JSON, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, utcnow
+from models.sealed import SealedJSON
 
 
 class OutboxStatus(StrEnum):
@@ -33,8 +34,8 @@ class OutboxMessage(Base):
     channel: Mapped[str] = mapped_column(String(16))
     kind: Mapped[str] = mapped_column(String(16), default="reply")
     text_id: Mapped[str] = mapped_column(String(64))
-    # Parameters may hold relayed words: they are wiped once the message is delivered.
-    params: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # Parameters may hold relayed words: sealed at rest, and wiped once the message is delivered.
+    params: Mapped[dict[str, Any] | None] = mapped_column(SealedJSON)
     buttons: Mapped[list[Any] | None] = mapped_column(JSON)
     media: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     dedupe_key: Mapped[str | None] = mapped_column(String(96), unique=True)

@@ -3,10 +3,11 @@
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, utcnow
+from models.sealed import SealedText
 
 
 class RequestStatus(StrEnum):
@@ -40,7 +41,8 @@ class HelpRequest(Base):
     topic: Mapped[str] = mapped_column(String(32))
     language: Mapped[str] = mapped_column(String(8))
     urgent: Mapped[bool] = mapped_column(default=False)
-    note: Mapped[str | None] = mapped_column(Text)  # her own words; deleted when the request ends
+    # Her own words, masked and sealed; deleted when the request ends.
+    note: Mapped[str | None] = mapped_column(SealedText)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     matched_at: Mapped[datetime | None]
     ended_at: Mapped[datetime | None]

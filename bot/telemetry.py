@@ -1,0 +1,37 @@
+"""What an operator scrapes besides the flows' own counts: the process, the build, job failures.
+
+Registered on the one registry `/metrics` serves; counts only, never anything about a person.
+"""
+
+from importlib import metadata
+
+from prometheus_client import Counter, Info
+from prometheus_client.gc_collector import GCCollector
+from prometheus_client.platform_collector import PlatformCollector
+from prometheus_client.process_collector import ProcessCollector
+
+from flows.metrics import registry
+
+ProcessCollector(registry=registry)
+PlatformCollector(registry=registry)
+GCCollector(registry=registry)
+
+build = Info("peerline_build", "The running version of Peerline", registry=registry)
+job_failures = Counter(
+    "peerline_job_failures_total", "Scheduled jobs that raised, by kind", ["kind"],
+    registry=registry,
+)  # fmt: skip
+database_errors = Counter(
+    "peerline_database_errors_total", "Transactions that failed on a database error",
+    registry=registry,
+)  # fmt: skip
+
+
+def _version() -> str:
+    try:
+        return metadata.version("peerline")
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
+build.info({"version": _version()})
