@@ -4,7 +4,7 @@ VENV    := .venv
 BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
 
-.PHONY: run test lint migrate i18n i18n-extract i18n-update i18n-compile bench clean
+.PHONY: run test lint docker-test migrate i18n i18n-extract i18n-update i18n-compile bench clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -35,6 +35,10 @@ i18n-extract i18n-update: i18n
 
 i18n-compile: $(STAMP)
 	$(BIN)/python -m i18n.workflow check
+
+# The image and the compose layout on a real Docker engine (skipped, saying so, without one).
+docker-test: $(STAMP)
+	$(BIN)/python -m pytest -q -rs tests/test_docker.py
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.outbox_throughput
