@@ -30,6 +30,7 @@ def environment(tmp_path: Path, **extra: str) -> dict[str, str]:
         KEY_FILE=str(tmp_path / "peerline.key"),
         PORT="0",
         NO_COLOR="1",
+        LOG_LEVEL="WARNING",  # start-up's own INFO lines are not what is checked
     )
     env.update(extra)
     return env

@@ -4,8 +4,10 @@ from collections.abc import Iterable
 from datetime import timedelta
 
 from flows.context import FlowContext
+from flows.conversation.delivery import masking
 from flows.conversation.eligibility import why_unmatched
 from flows.conversation.lookups import RELAY, RelayStep, open_request_of, send_with_choices
+from flows.conversation.masking import mask_contacts
 from flows.conversation.offers import make_offers, withdraw_offers
 from flows.conversation.waiting import schedule_updates, waiting_buttons
 from flows.events import OutboundMessage
@@ -35,7 +37,13 @@ async def create_request(
     urgent: bool,
     exclude: Iterable[int] = (),
 ) -> HelpRequest:
-    """A waiting request with its alert and expiry scheduled; `exclude` are never offered it."""
+    """A waiting request with its alert and expiry scheduled; `exclude` are never offered it.
+
+    Her sentence is stored masked, as the supporter will see it: a number she typed never
+    reaches the database.
+    """
+    if note and masking(ctx):
+        note = mask_contacts(note).text
     request = HelpRequest(
         seeker_id=seeker.id,
         status=RequestStatus.WAITING,
