@@ -110,17 +110,19 @@ async def run_bare(updates: list[dict]) -> Figures:
         assert process.stdout is not None
         while b"ready" not in await process.stdout.readline():
             pass
-        cpu0, t0 = cpu_seconds([process.pid]), time.monotonic()
-        rate = await fire([f"http://127.0.0.1:{port}"], "/telegram", None, updates)
-        acked = time.monotonic()
 
         async def done() -> bool:
             return len(api.calls_to("sendMessage")) >= len(updates)
 
-        last = await settle(api, done)
-        cpu = cpu_seconds([process.pid]) - cpu0
-        process.terminate()
-        await process.wait()
+        try:
+            cpu0, t0 = cpu_seconds([process.pid]), time.monotonic()
+            rate = await fire([f"http://127.0.0.1:{port}"], "/telegram", None, updates)
+            acked = time.monotonic()
+            last = await settle(api, done)
+            cpu = cpu_seconds([process.pid]) - cpu0
+        finally:
+            process.terminate()
+            await process.wait()
         replies = len(api.calls_to("sendMessage"))
         return Figures(rate, replies / (last - t0), 1000 * cpu / len(updates), last - acked)
 
@@ -161,15 +163,17 @@ async def run_peerline(url: str, updates: list[dict], web: int, workers: int) ->
         for process in processes:
             ready = "worker is running" if process.args[0] == "worker" else "listening on"
             await process.start(ready=ready)
-        pids = [p.process.pid for p in processes if p.process is not None]
-        cpu0, t0 = cpu_seconds(pids), time.monotonic()
-        urls = [f"http://127.0.0.1:{port}" for port in ports]
-        rate = await fire(urls, WEBHOOK_PATH, api.webhook_secret, updates)
-        acked = time.monotonic()
-        last = await settle(api, done)
-        cpu = cpu_seconds(pids) - cpu0
-        for process in processes:
-            await process.stop()
+        try:
+            pids = [p.process.pid for p in processes if p.process is not None]
+            cpu0, t0 = cpu_seconds(pids), time.monotonic()
+            urls = [f"http://127.0.0.1:{port}" for port in ports]
+            rate = await fire(urls, WEBHOOK_PATH, api.webhook_secret, updates)
+            acked = time.monotonic()
+            last = await settle(api, done)
+            cpu = cpu_seconds(pids) - cpu0
+        finally:
+            for process in processes:
+                await process.stop()  # never leave a service running after a failed round
         replies = len(api.calls_to("sendMessage"))
     await engine.dispose()
     return Figures(rate, replies / (last - t0), 1000 * cpu / len(updates), last - acked)
