@@ -311,6 +311,14 @@ class OutboxSender:
         self._done.add(result.row_id)
         self.results.add(result)
 
+    def _still_ours(self, row_ids: list[int]) -> tuple[Any, ...]:
+        """Rows of these that this sender still holds: another may have taken them back."""
+        return (
+            OutboxMessage.id.in_(row_ids),
+            OutboxMessage.claimed_by == self.worker_id,
+            OutboxMessage.status == OutboxStatus.SENDING,
+        )
+
     async def _release_unsent(self, claimed: list[int]) -> None:
         """Rows of the round that were never tried go back to the queue at once."""
         unsent = [row_id for row_id in claimed if row_id not in self._done]
@@ -320,11 +328,7 @@ class OutboxSender:
         async with self.session_factory() as session, session.begin():
             await session.execute(
                 update(OutboxMessage)
-                .where(
-                    OutboxMessage.id.in_(unsent),
-                    OutboxMessage.claimed_by == self.worker_id,
-                    OutboxMessage.status == OutboxStatus.SENDING,
-                )
+                .where(*self._still_ours(unsent))
                 .values(
                     status=OutboxStatus.PENDING,
                     lease_until=None,
@@ -341,11 +345,7 @@ class OutboxSender:
                 async with self.session_factory() as session, session.begin():
                     await session.execute(
                         update(OutboxMessage)
-                        .where(
-                            OutboxMessage.id.in_(claimed),
-                            OutboxMessage.claimed_by == self.worker_id,
-                            OutboxMessage.status == OutboxStatus.SENDING,
-                        )
+                        .where(*self._still_ours(claimed))
                         .values(
                             lease_until=self.clock.now() + timedelta(seconds=self.lease_seconds)
                         )
