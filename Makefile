@@ -44,6 +44,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.outbox_throughput
 	$(BIN)/python -m bench.screening_speed
 	$(BIN)/python -m bench.screen_model
+	$(BIN)/python -m bench.screen_independent
 	$(BIN)/python -m bench.webhook_throughput
 	$(BIN)/python -m bench.broadcast
 	$(BIN)/python -m bench.webhook_compare
