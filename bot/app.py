@@ -21,7 +21,7 @@ from flows.registry import build_routes
 from flows.safety import erasure, retention
 from flows.safety.ageing import Ageing
 from flows.safety.layered import DangerScreen, set_danger_screen
-from flows.supporters import wellbeing
+from flows.supporters import profile, wellbeing
 from handlers.base import Channel
 from handlers.console import ConsoleChannel
 from handlers.journal import InboundJournal
@@ -164,7 +164,8 @@ class Peerline:
 def _register_safety_jobs(jobs: JobRunner, settings: Settings) -> None:
     """The daily retention purge, the last step of an erasure, the supporters' weekly round."""
     ageing = Ageing(settings.inactive_erase_days, settings.guard_mark_days, settings.block_days,
-                    settings.audit_days)  # fmt: skip
+                    settings.audit_days, settings.flow_state_days,
+                    kept_places=profile.KEPT_PLACES)  # fmt: skip
     purge = functools.partial(retention.purge, days=settings.retention_days, ageing=ageing)
     jobs.register(retention.KIND, purge)
     jobs.register(erasure.FINISH_JOB, erasure.finish_erasure)

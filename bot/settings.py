@@ -103,11 +103,12 @@ class Settings(BaseSettings):
     flood_window_seconds: float = 10.0
     retention_days: int = 90
     # Beyond conversations (days; 0 keeps for ever): silent participants erased as by /forget,
-    # guard marks, blocks between two people, audit lines.
+    # guard marks, blocks between two people, audit lines, flow states nobody has touched.
     inactive_erase_days: int = 180
     guard_mark_days: int = 30
     block_days: int = 365
     audit_days: int = 730
+    flow_state_days: int = 30
     help_country: str = "PL"
     telegram_bot_username: str | None = None  # for invite deep links t.me/<name>?start=<code>
     # Operations: log verbosity and shape (one JSON object a line for a log collector); the

@@ -79,6 +79,9 @@ NEXT: dict[Step, Step] = {
 # The steps of a profile still being written; anyone past them waits for approval.
 PROFILE_STEPS = tuple(step.value for step in NEXT)
 TYPED_STEPS = (Step.ALIAS, Step.HOURS, Step.TIMEZONE)
+# Her place in the programme, never purged as a forgotten state: a profile half written, or one
+# waiting for approval (without it she would look finished, or lose the words "still waiting").
+KEPT_PLACES = ((NAME, (*PROFILE_STEPS, Step.WAITING.value)),)
 
 # --- Checks --------------------------------------------------------------------------------------
 
