@@ -6,7 +6,7 @@ like ["mon 18:00-22:00", "sat 10:00-14:00"], read in her own time zone. An empty
 """
 
 import re
-from datetime import datetime
+from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -72,6 +72,27 @@ def is_within_hours(weekly_hours: list[str], timezone: str, now: datetime) -> bo
         if entry_day == day and _minutes(start) <= minute < _minutes(end):
             return True
     return False
+
+
+def next_within_hours(weekly_hours: list[str], timezone: str, at: datetime) -> datetime:
+    """The first moment at or after `at` inside her spans (UTC); `at` itself when she gave none.
+
+    A span's start is read on her wall clock, so summer time moves it with her."""
+    if is_within_hours(weekly_hours, timezone, at):
+        return at
+    zone = ZoneInfo(timezone)
+    today = at.astimezone(zone).date()
+    starts = []
+    for offset in range(8):  # every weekday comes round within a week, and once more
+        day = today + timedelta(days=offset)
+        for entry in weekly_hours:
+            entry_day, _, span = entry.partition(" ")
+            if entry_day == DAYS[day.weekday()]:
+                start = _minutes(span.partition("-")[0])
+                wall = datetime.combine(day, time(start // 60 % 24, start % 60), tzinfo=zone)
+                if (moment := wall.astimezone(UTC)) > at:
+                    starts.append(moment)
+    return min(starts, default=at)
 
 
 def _days(text: str) -> list[int]:

@@ -1,11 +1,13 @@
 """Care for supporters: a check-in after every hard ending, a weekly one, a weekly cap, a pause."""
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
 
-from flows.supporters.wellbeing import ROUND_JOB, next_round
+from bot.clock import VirtualClock
+from flows.supporters.wellbeing import ROUND_JOB, next_round, week_of
+from flows.weekly_hours import next_within_hours
 from handlers.base import RecipientUnreachable
 from i18n import translate
 from models import Feedback, Match, MatchStatus, ScheduledJob, SupporterProfile
@@ -173,3 +175,53 @@ async def test_the_weekly_check_in_goes_to_those_who_supported_and_heavy_reaches
         assert [w.checkin for w in weekly] == ["heavy"]
         assert [r.due_at for r in rounds] == [next_round(service.clock.now(), "Europe/Warsaw")]
         assert rounds[0].due_at - service.clock.now() <= timedelta(days=7)
+
+
+FRIDAY_ROUND = datetime(2026, 12, 4, 16, 0, tzinfo=UTC)  # Friday 17:00 in Warsaw
+
+
+async def test_the_weekly_check_in_lands_in_her_own_hours_moved_never_dropped(database_url):
+    clock = VirtualClock(FRIDAY_ROUND)
+    async with running_service(database_url, clock=clock, reach_hours="09:00-21:00") as service:
+        world = World.around(service)
+        evenings = await world.supporter("s1", alias="Fri Eve", weekly_hours=["fri 16:00-20:00"])
+        saturday = await world.supporter("s2", alias="Sat Morn", weekly_hours=["sat 10:00-14:00"])
+        # No hours of her own: the deployment's 09:00-21:00, on her clock in Tokyo (01:00 now).
+        tokyo = await world.supporter("s3", alias="Tokyo", timezone="Asia/Tokyo")
+        async with service.session_factory() as session, session.begin():
+            session.add(ScheduledJob(kind=ROUND_JOB, due_at=clock.now(), payload={}))
+        await world.run_jobs()
+        ask = translate("en", "wellbeing.weekly_ask")
+        assert evenings.texts[-1] == ask
+        assert ask not in saturday.texts and ask not in tokyo.texts
+
+        await world.run_jobs(after_seconds=8 * 3600 - 60)  # Friday 23:59 UTC
+        assert ask not in tokyo.texts
+        await world.run_jobs(after_seconds=60)  # Saturday 09:00 in Tokyo
+        assert tokyo.texts[-1] == ask and ask not in saturday.texts
+        await world.run_jobs(after_seconds=9 * 3600 - 60)  # Saturday 09:59 in Warsaw
+        assert ask not in saturday.texts
+        await world.run_jobs(after_seconds=60)
+        assert saturday.texts[-1] == ask
+        # Asked on Saturday, it is still the week that ended: its answer counts for that week.
+        [ok, _, _] = saturday.choices("wellbeing:weekly")
+        assert ok == f"wellbeing:weekly:{week_of(FRIDAY_ROUND)}:ok"
+        await saturday.tap(ok)
+        assert [evenings.texts.count(ask), tokyo.texts.count(ask)] == [1, 1]
+
+
+def test_the_next_moment_in_her_hours_follows_her_wall_clock():
+    hours = ["mon 18:00-22:00", "sat 10:00-14:00"]
+    friday = datetime(2026, 3, 27, 16, 0, tzinfo=UTC)
+    # Saturday 10:00 in Warsaw is still winter time (UTC+1) on 28 March...
+    assert next_within_hours(hours, "Europe/Warsaw", friday) == datetime(
+        2026, 3, 28, 9, 0, tzinfo=UTC
+    )
+    # ...and Monday 18:00 is summer time (UTC+2) after the clocks went forward on the 29th.
+    sunday = datetime(2026, 3, 29, 12, 0, tzinfo=UTC)
+    assert next_within_hours(hours, "Europe/Warsaw", sunday) == datetime(
+        2026, 3, 30, 16, 0, tzinfo=UTC
+    )
+    inside = datetime(2026, 3, 28, 10, 0, tzinfo=UTC)
+    assert next_within_hours(hours, "Europe/Warsaw", inside) == inside
+    assert next_within_hours([], "Europe/Warsaw", friday) == friday

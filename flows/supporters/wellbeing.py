@@ -2,20 +2,24 @@
 
 A pause takes her off new requests for the time she chooses (her open conversations stay) and
 tells her when it is over; `/available` ends it sooner. The weekly question goes to every
-supporter in good standing who was on duty or in a conversation that week; "heavy" and "I'd like
-to talk" reach a coordinator. Only the answer is kept, never who gave it.
+supporter in good standing who was on duty or in a conversation that week, in her own weekly
+hours (without any, the hours the bot may write first): outside them it waits for the next
+moment inside. "heavy" and "I'd like to talk" reach a coordinator. Only the answer is kept,
+never who gave it.
 
 ```mermaid
 stateDiagram-v2
     state "any state (unchanged)" as any
     any --> any: /pause (how long? 1 day, 3 days, a week, two weeks)
     any --> any: a length chosen (paused until then; told when it is over)
+    any --> any: weekly question due outside her hours (moved to the next moment inside them)
     any --> any: weekly question answered (ok / heavy / talk: a coordinator is told)
     any --> any: not a supporter (unknown command)
 ```
 """
 
 from datetime import datetime, timedelta
+from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -26,9 +30,11 @@ from flows.audit import audit
 from flows.commands import unknown_command
 from flows.context import FlowContext
 from flows.conversation.lookups import send_with_choices
+from flows.conversation.reach import next_reachable
 from flows.events import Button, EventKind, InboundEvent, OutboundMessage
+from flows.weekly_hours import next_within_hours
 from i18n import N_
-from models import Feedback, Match, Role, ScheduledJob, SupporterProfile
+from models import Feedback, Match, Participant, Role, ScheduledJob, SupporterProfile
 
 NAME = "wellbeing"
 PAUSE_DAYS = (1, 3, 7, 14)
@@ -109,21 +115,30 @@ async def pause_over(ctx: FlowContext, job: ScheduledJob) -> None:
 
 
 async def weekly_checkin(ctx: FlowContext, job: ScheduledJob) -> None:
-    """One supporter's weekly question, if she is still one and supported someone this week."""
+    """One supporter's weekly question, if she is still one and supported someone this week;
+    outside her hours it is moved to the next moment inside them (never dropped)."""
     me = ctx.participant
     profile = await ctx.session.get(SupporterProfile, me.id)
     if me.role != Role.SUPPORTER or profile is None or not profile.approved or profile.suspended:
         return
-    talked = (
-        await ctx.session.execute(
-            select(Match.id)
-            .where(Match.supporter_id == me.id, Match.last_activity_at >= ctx.now - WEEK)
-            .limit(1)
-        )
-    ).first()  # fmt: skip
-    if talked is None and not profile.on_duty:
+    week = str((job.payload or {}).get("week") or "")
+    if not week:  # the round's own moment: did she support anyone this week?
+        talked = (
+            await ctx.session.execute(
+                select(Match.id)
+                .where(Match.supporter_id == me.id, Match.last_activity_at >= ctx.now - WEEK)
+                .limit(1)
+            )
+        ).first()  # fmt: skip
+        if talked is None and not profile.on_duty:
+            return
+        week = week_of(ctx.now)
+    when = in_her_hours(me, profile, ctx.now, ctx.config)
+    if when is None:
+        return  # she said the bot should never write first
+    if when > ctx.now:
+        ctx.schedule(CHECKIN_JOB, when, target_id=me.id, week=week)
         return
-    week = week_of(ctx.now)
     buttons = tuple(
         Button(f"feedback.checkin_{answer}", f"wellbeing:weekly:{week}:{answer}")
         for answer in ANSWERS
@@ -131,6 +146,17 @@ async def weekly_checkin(ctx: FlowContext, job: ScheduledJob) -> None:
     await send_with_choices(
         ctx, me, OutboundMessage("wellbeing.weekly_ask", {}, buttons, kind="checkin")
     )
+
+
+def in_her_hours(
+    me: Participant, profile: SupporterProfile, at: datetime, config: object
+) -> datetime | None:
+    """The first moment from `at` in her weekly hours (her time zone); with no hours of her
+    own, in the hours the bot may write first (REACH_HOURS, or hers); None for "never"."""
+    if profile.weekly_hours:
+        return next_within_hours(profile.weekly_hours, profile.timezone, at)
+    her = SimpleNamespace(timezone=me.timezone or profile.timezone, reach_hours=me.reach_hours)
+    return next_reachable(her, at, config)  # type: ignore[arg-type]
 
 
 def next_round(now: datetime, timezone: str) -> datetime:
