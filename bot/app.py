@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import func, select, text
 
+from bot import telemetry
 from bot.clock import SystemClock
 from bot.inbound import InboundProcessor
 from bot.jobs import register_jobs
@@ -38,6 +39,7 @@ class Peerline:
         self.settings = settings
         self.clock = clock or SystemClock()
         self.engine = make_engine(settings.database_url)
+        telemetry.count_database_errors(self.engine)
         self.session_factory = make_session_factory(self.engine)
         self.vault = AddressVault(settings.resolved_secret_key())
         sealed.use_key(settings.resolved_secret_key())  # her words at rest

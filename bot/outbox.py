@@ -9,6 +9,7 @@ that lease runs out, so the bot-wide and per-chat rates are one process's limite
 import asyncio
 import contextlib
 import logging
+import time
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -291,7 +292,7 @@ class OutboxSender:
                 message.extra["copy_from_address"] = self.vault.decrypt(
                     source.channel, source.address_cipher
                 )
-        started = self.clock.now()
+        started, timer = self.clock.now(), time.perf_counter()
         try:
             sent = await channel.send(address, message)
         except DeliveryError as error:
@@ -299,6 +300,8 @@ class OutboxSender:
         except Exception as error:  # a bug or an unexpected library error: retry later
             log.exception("unexpected error sending outbox row %s", row.id)
             return self._result(row, error=DeliveryError(type(error).__name__))
+        finally:
+            metrics.send_seconds.labels(row.channel).observe(time.perf_counter() - timer)
         metrics.messages_out.labels(row.channel, "sent").inc()
         result = self._result(row, sent=True, message_id=sent.channel_message_id)
         result.at = started  # when it left: pacing is measured at the start of each send

@@ -31,3 +31,8 @@ screening_seconds = Histogram(
     "peerline_screening_seconds", "Time to screen one message with every layer",
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5), registry=registry,
 )  # fmt: skip
+send_seconds = Histogram(
+    "peerline_send_seconds", "Time a channel took to send one outbox message, accepted or not",
+    ["channel"], buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0),
+    registry=registry,
+)  # fmt: skip
