@@ -16,6 +16,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from pydantic_settings import SettingsError as PydanticSettingsError
 
 from flows.conversation.reach import parse_span
+from flows.supporters.profile_changes import REAPPROVABLE
 
 LANGUAGES = ("en", "pl", "uk", "ru", "fa", "ar")
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///peerline.db"
@@ -82,6 +83,10 @@ class Settings(BaseSettings):
     # weekly "how are you?" to everyone who supported someone that week.
     supporter_weekly_cap: int = 10
     supporter_weekly_checkin: bool = True
+    # What a supporter changes in her profile after approval that waits for a coordinator's OK
+    # (any of languages, topics, capacity, hours; "none": all apply at once). Taking on less
+    # never waits.
+    profile_reapproval: str = "languages,topics"
     invite_valid_hours: float = 72.0
     # Care over time: check-ins for the women who asked for help, in the hours she may be
     # written to first (her time; she can change them or say "never"), and news while she waits.
@@ -142,6 +147,17 @@ class Settings(BaseSettings):
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError("is not an IANA time zone such as Europe/Warsaw") from exc
         return value
+
+    @field_validator("profile_reapproval")
+    @classmethod
+    def _reapproval_fields(cls, value: str) -> str:
+        words = {w.strip().casefold() for w in value.split(",") if w.strip()} - {"none"}
+        if unknown := words - set(REAPPROVABLE):
+            raise ValueError(
+                f"{', '.join(sorted(unknown))} unknown: choose from {', '.join(REAPPROVABLE)} "
+                "or none"
+            )
+        return ",".join(sorted(words))
 
     @field_validator("reach_hours")
     @classmethod

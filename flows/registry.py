@@ -27,6 +27,7 @@ from flows.safety.typed_help import typed_help
 from flows.statistics.command import StatisticsFlow
 from flows.supporters.coordination import CoordinationFlow
 from flows.supporters.onboarding import OnboardingFlow
+from flows.supporters.profile_edit import ProfileEditFlow
 from flows.supporters.supervision import SupervisionFlow
 from flows.supporters.wellbeing import WellbeingFlow
 
@@ -72,6 +73,7 @@ def build_routes() -> Routes:
         WellbeingFlow(),
         LiftingFlow(),
         SupervisionFlow(),
+        ProfileEditFlow(),
     ]
     return Routes(
         flows={flow.name: flow for flow in flows},
@@ -101,6 +103,7 @@ def build_routes() -> Routes:
             "hours": "care",
             "stats": "statistics",
             "pause": "wellbeing",
+            "profile": "profile_edit",
             "unban": "lifting",
             "warn": "lifting",
             "unsuspend": "lifting",
@@ -129,6 +132,7 @@ def build_routes() -> Routes:
             "news": "news",
             "care": "care",
             "wellbeing": "wellbeing",
+            "profile": "profile_edit",
         },
         # Back after a quick exit (the hold ends, kept words offered), then ban, flood, danger,
         # then a plea for help she typed.

@@ -2,6 +2,7 @@
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import ForeignKey, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -74,5 +75,8 @@ class SupporterProfile(Base):
     timezone: Mapped[str] = mapped_column(String(64), default="Europe/Warsaw")
     last_matched_at: Mapped[datetime | None]
     paused_until: Mapped[datetime | None]  # "pause me": no new requests before this moment
+    # Changes she made after approval that wait for a coordinator's OK, by field:
+    # {"languages": {"value": [...], "at": "<ISO time>"}}; matching reads only the fields above.
+    pending_change: Mapped[dict[str, Any] | None]
 
     participant: Mapped[Participant] = relationship(back_populates="profile")
