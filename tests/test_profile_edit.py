@@ -57,6 +57,8 @@ async def test_a_new_language_waits_for_a_coordinator_and_matching_follows_the_a
         await world.ask_for_help(polish)
         assert not any(OFFER in t for t in helper.texts)
 
+        await coordinator.command("pending")  # the change waits there too, with its buttons
+        assert coordinator.texts[-1] == alert
         [approve, keep] = coordinator.choices("profile:")
         assert approve.startswith("profile:approve:") and keep.startswith("profile:decline:")
         await helper.tap("profile:done")  # she is back where she was; the change still waits

@@ -9,6 +9,7 @@ stateDiagram-v2
     state "any state (unchanged)" as any
     any --> any: /invite [coordinator] [hours] (code + link, shown once)
     any --> any: /pending (one card per waiting supporter: languages, topics, Approve button)
+    any --> any: /pending, then each profile change waiting for an OK (Approve / Keep as it was)
     any --> any: /approve alias, or the Approve button (she is told)
     any --> any: not a coordinator (unknown command)
 ```
@@ -24,6 +25,7 @@ from flows.supporters.approval import (
     pending_supporters,
 )
 from flows.supporters.invites import create_invite, invite_link
+from flows.supporters.profile_changes import show_waiting_changes
 from i18n import LANGUAGE_NAMES, N_, translate
 from models import Participant, Role, SupporterProfile
 
@@ -89,7 +91,8 @@ class CoordinationFlow:
     async def _pending(self, ctx: FlowContext) -> None:
         waiting = await pending_supporters(ctx.session)
         if not waiting:
-            ctx.reply("coord.pending_none")
+            if not await show_waiting_changes(ctx):  # profile changes waiting for an OK
+                ctx.reply("coord.pending_none")
             return
         ctx.reply("coord.pending_count", count=len(waiting))
         for supporter in waiting:
@@ -102,6 +105,7 @@ class CoordinationFlow:
                 buttons=[Button("coord.approve_button", f"coord:approve:{supporter.id}",
                                 {"alias": supporter.alias})],
             )  # fmt: skip
+        await show_waiting_changes(ctx)
 
     async def _approve_alias(self, ctx: FlowContext, alias: str) -> None:
         if not alias.strip():

@@ -12,6 +12,7 @@ stateDiagram-v2
     waiting --> waiting: she changes it again (the newer change waits, alerted again)
     waiting --> saved: a coordinator approves (she is told)
     waiting --> [*]: a coordinator keeps it as it was (she is told)
+    waiting --> waiting: a coordinator's /pending (one card each, the same buttons)
     waiting --> [*]: she sets it back (nothing left to approve)
 ```
 """
@@ -20,12 +21,14 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from sqlalchemy import select
+
 from flows.alerts import alert_coordinators
 from flows.audit import audit
 from flows.context import FlowContext, outbox_row
 from flows.events import Button, OutboundMessage
 from i18n import N_
-from models import Participant, Role, SupporterProfile
+from models import Participant, ParticipantStatus, Role, SupporterProfile
 
 REAPPROVABLE = ("languages", "topics", "capacity", "hours")
 DEFAULT_REAPPROVAL = "languages,topics"
@@ -115,6 +118,27 @@ async def propose(ctx: FlowContext, profile: SupporterProfile, field: str, value
     _apply(profile, field, value)
     audit(ctx.session, ctx.now, who, "supporter.profile_change", who, field=field)
     return Outcome.SAVED
+
+
+async def show_waiting_changes(ctx: FlowContext) -> int:
+    """For a coordinator's /pending: one card per change waiting for an OK, with its buttons."""
+    rows = await ctx.session.execute(
+        select(Participant, SupporterProfile)
+        .join(SupporterProfile, SupporterProfile.participant_id == Participant.id)
+        .where(Participant.role == Role.SUPPORTER, Participant.status == ParticipantStatus.ACTIVE)
+        .order_by(Participant.id)
+    )
+    shown_count = 0
+    for supporter, profile in rows.all():
+        for field, entry in (profile.pending_change or {}).items():
+            ctx.reply(
+                "coord.alert_profile_change", alias=supporter.alias,
+                what={"msgid": f"profile.field_{field}"},
+                before=shown(field, current(profile, field)), after=shown(field, entry["value"]),
+                buttons=review_buttons(supporter, field, datetime.fromisoformat(entry["at"])),
+            )  # fmt: skip
+            shown_count += 1
+    return shown_count
 
 
 def review_buttons(supporter: Participant, field: str, at: datetime) -> tuple[Button, ...]:
