@@ -20,12 +20,13 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import SystemClock
-from bot.outbox_results import Result, ResultRecorder, unreachable_job
+from bot.outbox_doubt import InFlightMarks, already_sent, mark_in_flight
+from bot.outbox_results import Result, ResultRecorder, like, may_receive, unreachable_job
 from bot.privacy import AddressVault
 from bot.ratelimit import RateLimiter
 from flows import metrics
 from flows.context import held_back
-from flows.events import NOTICE_KIND, Button, MediaRef
+from flows.events import Button, MediaRef
 from handlers.base import (
     Channel,
     DeliveryError,
@@ -35,7 +36,7 @@ from handlers.base import (
     RetryLater,
 )
 from i18n import translate
-from models import Lease, OutboxMessage, OutboxStatus, Participant, ParticipantStatus
+from models import Lease, OutboxMessage, OutboxStatus, Participant
 from models.db import insert_new
 
 __all__ = ["OutboxSender", "render", "unreachable_job"]
@@ -47,6 +48,8 @@ MAX_INLINE_WAIT = 1.0
 # The sender of a channel stops sending this long before its lease ends, so a successor
 # starting at the lease's end keeps the per-chat spacing.
 LEASE_MARGIN = timedelta(seconds=1.2)
+# A send this much later than its slot shifts the rest of the round (below: jitter, ignored).
+LATE_TOLERANCE = 0.005
 
 
 def render(row: OutboxMessage, language: str | None) -> RenderedMessage:
@@ -132,13 +135,14 @@ class OutboxSender:
         if not claimed:
             return 0
         rows = await self._load(claimed)
+        unmarked = {row.id for row, _ in rows if row.attempted_at is None}
         renewing = asyncio.create_task(self._renew_leases(claimed))
         try:
             await self._send_all(rows)
         finally:
             renewing.cancel()
             await self.results.flush()
-            await self._release_unsent(claimed)
+            await self._release_unsent(claimed, unmarked)
         return len(claimed)
 
     def _round_size(self, channels: list[str]) -> int:
@@ -209,9 +213,9 @@ class OutboxSender:
         waiting: dict[int, Result] = {}
         for row, recipient in rows:
             if recipient.id in waiting:
-                self._record(_like(waiting[recipient.id], row))
+                self._record(like(waiting[recipient.id], row))
                 continue
-            if not _may_receive(recipient, row):
+            if not may_receive(recipient, row):
                 self._record(self._result(row, dropped="recipient not active"))
                 continue
             if held_back(recipient, row.kind):  # after her quick exit, whoever queued it
@@ -232,16 +236,26 @@ class OutboxSender:
             self.limiter.take(row.channel, recipient.address_hash, slot)
             planned.append((slot, row.id, row, recipient))
         planned.sort(key=lambda item: (item[0], item[1]))
+        marks = InFlightMarks(self._mark, [(slot, row.id) for slot, _, row, _ in planned])
         gate = asyncio.Semaphore(self.concurrency)
         previous: dict[int, asyncio.Task[Result | None]] = {}
         tasks = []
-        for slot, _, row, recipient in planned:
-            wait = slot - self.clock.now().timestamp()
+        lag = 0.0
+        for index, (slot, _, row, recipient) in enumerate(planned):
+            if not await marks.ready(index):
+                break  # unmarked rows are not sent: they go back to the queue
+            wait = slot + lag - self.clock.now().timestamp()
             if wait > 0:
                 await self.clock.sleep(wait)
             if self._stopping or not self._may_send(row.channel):
                 break  # the rest stay claimed and go back to the queue at the end of the round
             await gate.acquire()
+            late = self.clock.now().timestamp() - (slot + lag)
+            if late > LATE_TOLERANCE:
+                # A slow commit or a busy loop: every later send moves as much, never a burst
+                # to catch up, and the lanes learn when this one really left.
+                lag += late
+                self.limiter.sent(row.channel, recipient.address_hash, slot + lag)
             task = asyncio.create_task(
                 self._send_after(row, recipient, previous.get(recipient.id), gate)
             )
@@ -249,6 +263,10 @@ class OutboxSender:
             tasks.append(task)
             await asyncio.sleep(0)  # let it start at its slot, before the clock moves on
         await asyncio.gather(*tasks)
+        await marks.settle()
+
+    async def _mark(self, row_ids: list[int]) -> None:
+        await mark_in_flight(self.session_factory, self.worker_id, row_ids, self.clock.now())
 
     async def _send_after(
         self,
@@ -263,7 +281,7 @@ class OutboxSender:
                 earlier.later is not None
                 or isinstance(earlier.error, RecipientUnreachable | RetryLater)
             ):
-                result = _like(earlier, row)
+                result = like(earlier, row)
             else:
                 try:
                     result = await self._deliver(row, recipient)
@@ -294,7 +312,14 @@ class OutboxSender:
                 )
         started, timer = self.clock.now(), time.perf_counter()
         try:
-            sent = await channel.send(address, message)
+            found = None
+            if row.attempted_at is not None and hasattr(channel, "find_sent"):
+                # In doubt after a crash: asked first, so what reached her is not sent again.
+                found = await already_sent(
+                    self.session_factory, channel, address, message, row.attempted_at
+                )
+                metrics.messages_out.labels(row.channel, "in_doubt").inc()
+            sent = found or await channel.send(address, message)
         except DeliveryError as error:
             return self._result(row, error=error)
         except Exception as error:  # a bug or an unexpected library error: retry later
@@ -322,23 +347,33 @@ class OutboxSender:
             OutboxMessage.status == OutboxStatus.SENDING,
         )
 
-    async def _release_unsent(self, claimed: list[int]) -> None:
-        """Rows of the round that were never tried go back to the queue at once."""
+    async def _release_unsent(self, claimed: list[int], unmarked: set[int]) -> None:
+        """Rows of the round that were never tried go back to the queue at once (a mark this
+        round gave them is taken off again: they were never sent)."""
         unsent = [row_id for row_id in claimed if row_id not in self._done]
         self._done.difference_update(claimed)
         if not unsent:
             return
+        back = {
+            "status": OutboxStatus.PENDING,
+            "lease_until": None,
+            "claimed_by": None,
+            "attempts": OutboxMessage.attempts - 1,
+        }
         async with self.session_factory() as session, session.begin():
-            await session.execute(
-                update(OutboxMessage)
-                .where(*self._still_ours(unsent))
-                .values(
-                    status=OutboxStatus.PENDING,
-                    lease_until=None,
-                    claimed_by=None,
-                    attempts=OutboxMessage.attempts - 1,
+            fresh = [row_id for row_id in unsent if row_id in unmarked]
+            if fresh:
+                await session.execute(
+                    update(OutboxMessage)
+                    .where(*self._still_ours(fresh))
+                    .values(**back, attempted_at=None)
                 )
-            )
+            if len(fresh) < len(unsent):
+                await session.execute(
+                    update(OutboxMessage)
+                    .where(*self._still_ours([r for r in unsent if r not in unmarked]))
+                    .values(**back)
+                )
 
     async def _renew_leases(self, claimed: list[int]) -> None:
         """While a round runs (slow API, long pacing), its rows stay ours."""
@@ -402,21 +437,3 @@ class OutboxSender:
                 .where(Lease.name.in_(names), Lease.holder == self.worker_id)
                 .values(holder=None, until=None)
             )
-
-
-def _like(stop: Result, row: OutboxMessage) -> Result:
-    """Her later rows in the same round wait with (or are dropped like) the one before them."""
-    if isinstance(stop.error, RecipientUnreachable):
-        return Result(row.id, row.participant_id, row.channel, stop.at, dropped="recipient stopped")
-    later = stop.later
-    if isinstance(stop.error, RetryLater):
-        later = stop.at + timedelta(seconds=stop.error.delay)
-    return Result(row.id, row.participant_id, row.channel, stop.at, later=later)
-
-
-def _may_receive(recipient: Participant, row: OutboxMessage) -> bool:
-    """Active people get everything; a banned or erased one only the one notice meant for her."""
-    if recipient.status == ParticipantStatus.ACTIVE:
-        return True
-    blocked_or_erased = (ParticipantStatus.BLOCKED, ParticipantStatus.ERASED)
-    return row.kind == NOTICE_KIND and recipient.status in blocked_or_erased

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.ratelimit import RateLimiter
 from flows import metrics
+from flows.events import NOTICE_KIND
 from handlers.base import (
     WAITING_FOR_WINDOW,
     DeliveryError,
@@ -207,3 +208,24 @@ def postpone(row: OutboxMessage, when: Any, *, count: bool) -> None:
     row.lease_until = None
     if not count:
         row.attempts -= 1  # pacing and rate limits are not failed attempts
+        # A definite refusal (a 429, a closed window): it did not go out, so it is not in doubt.
+        # A temporary failure (a timeout, a 5xx) may have reached the API and stays marked.
+        row.attempted_at = None
+
+
+def like(stop: Result, row: OutboxMessage) -> Result:
+    """Her later rows in the same round wait with (or are dropped like) the one before them."""
+    if isinstance(stop.error, RecipientUnreachable):
+        return Result(row.id, row.participant_id, row.channel, stop.at, dropped="recipient stopped")
+    later = stop.later
+    if isinstance(stop.error, RetryLater):
+        later = stop.at + timedelta(seconds=stop.error.delay)
+    return Result(row.id, row.participant_id, row.channel, stop.at, later=later)
+
+
+def may_receive(recipient: Participant, row: OutboxMessage) -> bool:
+    """Active people get everything; a banned or erased one only the one notice meant for her."""
+    if recipient.status == ParticipantStatus.ACTIVE:
+        return True
+    blocked_or_erased = (ParticipantStatus.BLOCKED, ParticipantStatus.ERASED)
+    return row.kind == NOTICE_KIND and recipient.status in blocked_or_erased

@@ -58,6 +58,18 @@ class RateLimiter:
             rlane = self._recipient_lane(channel, recipient, policy)
             rlane.next_free = max(rlane.next_free, _us(at)) + rlane.interval
 
+    def sent(self, channel: str, recipient: str, at: float) -> None:
+        """A reserved send really left at `at` (later than its slot): nothing follows it sooner
+        than the spacing, on the channel or to her."""
+        policy = self.policies.get(channel)
+        if policy is None:
+            return
+        lane = self._channel_lane(channel, policy)
+        lane.next_free = max(lane.next_free, _us(at) + lane.interval)
+        if policy.per_recipient_per_second:
+            rlane = self._recipient_lane(channel, recipient, policy)
+            rlane.next_free = max(rlane.next_free, _us(at) + rlane.interval)
+
     def hold_recipient(self, channel: str, recipient: str, until: float) -> None:
         """The API told us to wait for this recipient (a 429): nothing goes to her before then."""
         policy = self.policies.get(channel) or RatePolicy(per_second=1e9)

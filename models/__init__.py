@@ -2,7 +2,7 @@
 
 from models.audit import AuditEntry
 from models.base import Base, utcnow
-from models.campaign import Campaign, CampaignStatus
+from models.campaign import DELIVERY, Campaign, CampaignStatus, campaign_of, delivery_bucket
 from models.flow_state import FlowState
 from models.inbound import INBOUND_LANES, Lease, ProcessedInbound
 from models.invite import Invite
@@ -18,8 +18,11 @@ from models.stats import DailyCount
 __all__ = [
     "AuditEntry",
     "Base",
+    "DELIVERY",
     "Campaign",
     "CampaignStatus",
+    "campaign_of",
+    "delivery_bucket",
     "DailyCount",
     "Feedback",
     "FlowState",

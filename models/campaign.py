@@ -37,3 +37,33 @@ class Campaign(Base):
     segment: Mapped[dict[str, Any]] = mapped_column(default=dict)
     send_at: Mapped[datetime | None]  # not before this; then within each woman's own hours
     paused_at: Mapped[datetime | None]  # while paused: rows resume shifted by the pause
+    # How its rows stood when the retention purge deleted them (bucket -> count), so the
+    # funders' report still counts a campaign's delivery after its outbox rows are gone.
+    purged_counts: Mapped[dict[str, Any] | None]
+
+
+# Where a campaign's message stands: queued → sent → delivered / failed / blocked / opted out.
+DELIVERY = ("queued", "paused", "sent", "delivered", "failed", "blocked", "opted_out", "dropped")
+
+
+def campaign_of(dedupe_key: str | None) -> int | None:
+    """The campaign an outbox row belongs to, from its key `campaign:<id>:<participant id>`."""
+    kind, _, rest = (dedupe_key or "").partition(":")
+    number = rest.partition(":")[0]
+    return int(number) if kind == "campaign" and number.isdigit() else None
+
+
+def delivery_bucket(status: str, error: str | None) -> str:
+    """One row's place in DELIVERY, from its outbox status and the error it ended with."""
+    error = error or ""
+    if status in ("pending", "sending", "held"):
+        return "queued"
+    if status in ("paused", "sent"):
+        return status
+    if status in ("delivered", "read"):
+        return "delivered"
+    if error == "news off":
+        return "opted_out"
+    if error.startswith(("unreachable", "recipient stopped")):
+        return "blocked"
+    return "failed" if status == "failed" else "dropped"

@@ -54,3 +54,6 @@ class OutboxMessage(Base):
     error: Mapped[str | None] = mapped_column(String(120))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None]
+    # Set (committed) just before a send starts and left as it was once its answer is recorded:
+    # a row still "sending" with this set after a crash may or may not have reached the API.
+    attempted_at: Mapped[datetime | None]

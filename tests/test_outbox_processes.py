@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from bot.privacy import AddressVault
 from flows.context import outbox_row
 from flows.events import OutboundMessage
-from models import OutboxMessage, OutboxStatus, Participant, utcnow
+from models import OutboxMessage, OutboxStatus, Participant, sealed, utcnow
 from models.db import make_engine, make_session_factory
 from tests.fakes.telegram_api import FakeBotAPI
 from tests.processes import PeerlineProcess, service_env
@@ -25,6 +25,7 @@ CHAT_BASE = 80_000
 async def seed_campaign(database_url: str, people: int, each: int = 1) -> None:
     """`people` women on Telegram, each with `each` messages waiting in the outbox."""
     await migrated(database_url)
+    sealed.use_key(TEST_SECRET)  # as a process does at start-up: rows hold sealed parameters
     vault = AddressVault(TEST_SECRET)
     engine = make_engine(database_url)
     try:
@@ -160,42 +161,3 @@ async def test_sigterm_mid_batch_finishes_or_gives_back_every_claimed_row(databa
     per_chat = Counter(c.params["chat_id"] for c in sends(api))
     assert len(per_chat) == people and set(per_chat.values()) == {1}
     assert first.errors() == second.errors() == []
-
-
-async def test_a_campaign_with_the_worker_killed_three_times_doubles_no_recorded_send(
-    database_url,
-):
-    people, kills = 2000, 3
-    await seed_campaign(database_url, people)
-    recorded_at_kills: list[tuple[dict[int, str], Counter]] = []
-    async with FakeBotAPI() as api:
-        api.latency = 0.02
-        for kill in range(kills):
-            process = worker(database_url, api, telegram_rate_per_second=2000)
-            await process.start(ready="worker is running")
-            await sent_at_least(api, (kill + 1) * people // (kills + 1))
-            process.kill()
-            await process.stop()
-            sent_then = Counter(c.params["chat_id"] for c in sends(api))
-            recorded_at_kills.append((await recorded_sends(database_url), sent_then))
-        last = worker(database_url, api, telegram_rate_per_second=2000)
-        await last.start(ready="worker is running")
-        try:
-            async with asyncio.timeout(240):
-                while True:
-                    if (await outbox_counts(database_url))[OutboxStatus.SENT] >= people:
-                        break
-                    await asyncio.sleep(0.2)
-            await asyncio.sleep(1.0)
-        finally:
-            await last.stop()
-    per_chat = Counter(c.params["chat_id"] for c in sends(api))
-    assert len(per_chat) == people  # nobody lost
-    for recorded, sent_then in recorded_at_kills:
-        # Whoever's send was recorded when the worker died was never sent it again.
-        assert [chat for chat in recorded if per_chat[chat] != sent_then[chat]] == []
-    doubled = sum(1 for n in per_chat.values() if n > 1)
-    print(f"\n{doubled} of {people} doubled after {kills} kills (answers not yet recorded)")
-    final = await recorded_sends(database_url)
-    assert len(final) == people
-    assert last.errors() == []

@@ -29,6 +29,7 @@ from flows.context import outbox_row
 from flows.events import Button, OutboundMessage
 from i18n import LANGUAGES, translate
 from models import (
+    DELIVERY,
     Campaign,
     CampaignStatus,
     OutboxMessage,
@@ -36,6 +37,7 @@ from models import (
     Participant,
     ParticipantStatus,
     Role,
+    delivery_bucket,
 )
 
 ROLES = tuple(role.value for role in Role)
@@ -217,9 +219,6 @@ async def cancel(session: AsyncSession, campaign_id: int, now: datetime, actor: 
     return result.rowcount or 0
 
 
-DELIVERY = ("queued", "paused", "sent", "delivered", "failed", "blocked", "opted_out", "dropped")
-
-
 async def delivery_counts(session: AsyncSession, campaign_id: int) -> dict[str, int]:
     """Queued → sent → delivered / failed / blocked / opted out; kept back and dropped apart."""
     query = (
@@ -229,21 +228,5 @@ async def delivery_counts(session: AsyncSession, campaign_id: int) -> dict[str, 
     )
     counts = dict.fromkeys(DELIVERY, 0)
     for status, error, count in (await session.execute(query)).all():
-        counts[_bucket(status, error or "")] += count
+        counts[delivery_bucket(status, error)] += count
     return counts
-
-
-def _bucket(status: str, error: str) -> str:
-    if status in (OutboxStatus.PENDING, OutboxStatus.SENDING, OutboxStatus.HELD):
-        return "queued"
-    if status == OutboxStatus.PAUSED:
-        return "paused"
-    if status == OutboxStatus.SENT:
-        return "sent"
-    if status in (OutboxStatus.DELIVERED, OutboxStatus.READ):
-        return "delivered"
-    if error == "news off":
-        return "opted_out"
-    if error.startswith(("unreachable", "recipient stopped")):
-        return "blocked"
-    return "failed" if status == OutboxStatus.FAILED else "dropped"

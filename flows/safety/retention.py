@@ -7,6 +7,7 @@ a day; and erasure tombstones left over. The job reschedules itself, and one is 
 """
 
 import logging
+from collections import Counter
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -15,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from flows.safety.ageing import Ageing, age_out
 from models import (
+    Campaign,
     Feedback,
     HelpRequest,
     Match,
@@ -26,6 +28,8 @@ from models import (
     Report,
     RequestStatus,
     ScheduledJob,
+    campaign_of,
+    delivery_bucket,
 )
 from models.stats import LENGTH_EDGES, WAIT_EDGES, bucket, increment
 
@@ -86,12 +90,12 @@ async def purge_once(session: AsyncSession, now: datetime, *, days: int) -> dict
     counts["inbound"] = await _count_deleted(
         session, delete(ProcessedInbound).where(ProcessedInbound.received_at < now - INBOUND_KEPT)
     )
-    counts["outbox"] = await _count_deleted(
-        session,
-        delete(OutboxMessage).where(
-            OutboxMessage.status.in_(OUTBOX_DONE), OutboxMessage.created_at < now - OUTBOX_KEPT
-        ),
+    outbox_done = (
+        OutboxMessage.status.in_(OUTBOX_DONE),
+        OutboxMessage.created_at < now - OUTBOX_KEPT,
     )
+    await _keep_campaign_counts(session, outbox_done)
+    counts["outbox"] = await _count_deleted(session, delete(OutboxMessage).where(*outbox_done))
     counts["jobs"] = await _count_deleted(
         session,
         delete(ScheduledJob).where(
@@ -149,6 +153,25 @@ async def _purge_feedback(session: AsyncSession, cutoff: datetime) -> None:
         name = f"feedback.score.{row.score}" if row.score else f"feedback.{kind}.{row.checkin}"
         await increment(session, row.created_at.date(), name)
         await session.delete(row)
+
+
+async def _keep_campaign_counts(session: AsyncSession, doomed: tuple[Any, ...]) -> None:
+    """A campaign's rows about to go leave their delivery counts on the campaign."""
+    rows = await session.execute(
+        select(OutboxMessage.dedupe_key, OutboxMessage.status, OutboxMessage.error).where(
+            *doomed, OutboxMessage.dedupe_key.startswith("campaign:")
+        )
+    )
+    per_campaign: dict[int, Counter[str]] = {}
+    for key, status, error in rows.all():
+        number = campaign_of(key)
+        if number is not None:
+            per_campaign.setdefault(number, Counter())[delivery_bucket(status, error)] += 1
+    for number, counted in per_campaign.items():
+        campaign = await session.get(Campaign, number)
+        if campaign is not None:
+            counted.update(campaign.purged_counts or {})
+            campaign.purged_counts = dict(counted)
 
 
 async def _count_deleted(session: AsyncSession, statement: Any) -> int:

@@ -23,7 +23,7 @@ def compact(stats: Statistics, language: str) -> str:
     for table in stats.tables:
         cells = [*table.cells, *([table.total] if table.total is not None else [])]
         figures = " · ".join(f"{translate(language, c.label)} {c.shown}" for c in cells)
-        lines.append(f"{translate(language, table.title)}: {figures}")
+        lines.append(f"{table.heading(language)}: {figures}")
     return "\n\n".join(lines)
 
 
@@ -37,7 +37,7 @@ def as_text(stats: Statistics, language: str) -> str:
     for measure in stats.headline:
         lines.append(f"{translate(language, measure.label)}: {measure_text(language, measure)}")
     for table in stats.tables:
-        lines += ["", translate(language, table.title)]
+        lines += ["", table.heading(language)]
         for cell in table.cells:
             lines.append(f"  {translate(language, cell.label)}: {cell.shown}")
         if table.total is not None:

@@ -8,7 +8,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import (
@@ -18,8 +18,10 @@ from models import (
     HelpRequest,
     Match,
     MatchStatus,
+    OutboxMessage,
     Participant,
     RequestStatus,
+    delivery_bucket,
 )
 from models.stats import LENGTH_EDGES, WAIT_EDGES, bucket, bucket_middle
 
@@ -56,6 +58,8 @@ class Raw:
     erasures: int = 0
     campaigns: int = 0
     campaign_reach: int = 0
+    # (campaign name, its rows by where they stand: queued, sent, delivered, failed, ...)
+    campaign_delivery: list[tuple[str, Counter[str]]] = field(default_factory=list)
     purged_requests: int = 0  # requests known only from the purge's counters
 
 
@@ -181,13 +185,26 @@ async def _purged_counts(session: AsyncSession, raw: Raw) -> None:
 
 
 async def _campaigns(session: AsyncSession, raw: Raw, since: datetime, until: datetime) -> None:
+    """Campaigns queued in the period, each with its delivery: live rows plus what the purge
+    counted of the rows it deleted."""
     rows = await session.execute(
-        select(Campaign.queued).where(
+        select(Campaign.id, Campaign.name, Campaign.queued, Campaign.purged_counts)
+        .where(
             Campaign.queued_at.is_not(None),
             Campaign.queued_at >= since,
             Campaign.queued_at < until,
         )
+        .order_by(Campaign.queued_at, Campaign.id)
     )
-    for (queued,) in rows.all():
+    for number, name, queued, purged in rows.all():
         raw.campaigns += 1
         raw.campaign_reach += queued or 0
+        delivery: Counter[str] = Counter(purged or {})
+        live = await session.execute(
+            select(OutboxMessage.status, OutboxMessage.error, func.count(OutboxMessage.id))
+            .where(OutboxMessage.dedupe_key.startswith(f"campaign:{number}:", autoescape=True))
+            .group_by(OutboxMessage.status, OutboxMessage.error)
+        )
+        for status, error, count in live.all():
+            delivery[delivery_bucket(status, error)] += count
+        raw.campaign_delivery.append((name, delivery))

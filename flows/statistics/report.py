@@ -62,7 +62,7 @@ def render(stats: Statistics, language: str, made_at: datetime) -> str:
 
 
 def _section(table: Table, lang: str, rtl: bool) -> str:
-    title = translate(lang, table.title)
+    title = table.heading(lang)
     labelled = [(translate(lang, c.label), c) for c in table.cells]
     draw = charts.columns if table.chart == "columns" else charts.bars
     chart = draw(title, labelled, rtl=rtl) if table.chart else ""

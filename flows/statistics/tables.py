@@ -6,13 +6,13 @@ A group whose total is another table's hidden cell is hidden whole (it would add
 
 import math
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
 from flows.conversation.questions import TOPICS
 from flows.statistics.disclosure import HIDDEN, THRESHOLD, Cell, protect, share, single
 from flows.statistics.figures import Raw
-from i18n import LANGUAGES, N_
+from i18n import LANGUAGES, N_, translate
 from models.stats import LENGTH_EDGES, WAIT_EDGES, bucket_names
 
 CHANNELS = ("telegram", "whatsapp", "console")
@@ -21,6 +21,8 @@ ENDED_BY = ("seeker", "supporter", "system", "open")
 CHECKINS = ("ok", "heavy", "talk")
 REFERRALS = ("emergency", "home", "sexual", "exploited", "self", "other")
 DANGER = ("violence", "self_harm")
+# A campaign's messages by where they stand; "queued" also counts a paused campaign's.
+DELIVERY = ("queued", "sent", "delivered", "failed", "blocked", "opted_out", "dropped")
 LOAD = (("1", 1, 1), ("2_3", 2, 3), ("4_6", 4, 6), ("ge7", 7, 10**9))
 
 
@@ -31,6 +33,10 @@ class Table:
     cells: list[Cell]
     total: Cell | None
     chart: str | None = None  # "bars" or "columns" (a series over time)
+    title_params: dict[str, str] | None = None  # e.g. a campaign's name in its title
+
+    def heading(self, language: str) -> str:
+        return translate(language, self.title, self.title_params)
 
 
 @dataclass(frozen=True)
@@ -135,6 +141,7 @@ def build(raw: Raw) -> Statistics:
         _group("danger_signals", N_("stats.danger_signals"), raw.danger, DANGER,
                "stats.danger_"),
         _load(raw),
+        *_campaign_delivery(raw),
     ]  # fmt: skip
     total = topics.total
     assert total is not None
@@ -158,6 +165,18 @@ def build(raw: Raw) -> Statistics:
                 single("r", "", raw.campaign_reach).shown),
     ]  # fmt: skip
     return stats
+
+
+def _campaign_delivery(raw: Raw) -> list[Table]:
+    """One protected group per campaign of the period; small cells "<5" as everywhere."""
+    tables = []
+    for number, (name, counted) in enumerate(raw.campaign_delivery, start=1):
+        counts = Counter({k: v for k, v in counted.items() if k != "paused"})
+        counts["queued"] += counted.get("paused", 0)
+        group = _group(f"campaign_{number}", N_("stats.campaign_delivery"), counts, DELIVERY,
+                       "stats.delivery_")  # fmt: skip
+        tables.append(replace(group, title_params={"name": name}))
+    return tables
 
 
 def _load(raw: Raw) -> Table:

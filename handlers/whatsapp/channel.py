@@ -8,6 +8,7 @@ import json
 import logging
 from collections.abc import Callable
 from dataclasses import replace
+from datetime import datetime, timedelta
 from typing import Any
 
 import aiohttp
@@ -41,6 +42,8 @@ UNREACHABLE_CODES = frozenset({21610, 63014, 63024, 63003})
 RATE_LIMIT_CODES = frozenset({20429, 63018, 14107})
 DEFAULT_RETRY = 2.0
 MAX_QUICK_REPLIES = 3
+# Our clock against Twilio's when asking what was sent since an attempt; Twilio filters by second.
+CLOCK_SLACK = timedelta(seconds=30)
 MAX_BUTTON_TITLE = 20  # WhatsApp refuses longer quick-reply titles; then numbered lines are used
 WHATSAPP_MEDIA_MAX = 16_000_000  # WhatsApp's limit for audio and video
 
@@ -139,6 +142,37 @@ class WhatsAppSender:
             sent = await self._create(address, body=part, **media)
         return sent
 
+    async def find_sent(
+        self, address: str, message: RenderedMessage, since: datetime
+    ) -> list[SentMessage]:
+        """Messages Twilio holds to her from our number since `since` that carry these words,
+        oldest first: a send cut off by a crash after Twilio took it is found here.
+
+        Twilio takes no idempotency key; its message list is the record. Free text is matched
+        by its first part; a template or quick-reply message by her words within it.
+        """
+        if message.kind == "delete":
+            return []
+        first = split_body(compose(message))[0]
+        try:
+            found = await self.client.messages.list_async(
+                to=PREFIX + address.removeprefix(PREFIX),
+                from_=self.from_address,
+                date_sent_after=since - CLOCK_SLACK,
+                limit=50,
+            )
+        except TwilioRestException as error:
+            raise classify(error) from None
+        except (TimeoutError, aiohttp.ClientError) as error:
+            raise TemporaryFailure(type(error).__name__) from None
+        ours = [
+            m
+            for m in found
+            if (m.body or "") == first or (message.text and message.text in (m.body or ""))
+        ]
+        ours.sort(key=lambda m: (m.date_created or since, m.sid))
+        return [SentMessage(m.sid) for m in ours]
+
     async def _create(self, address: str, **fields: Any) -> SentMessage:
         if self.status_callback:
             fields["status_callback"] = self.status_callback
@@ -224,6 +258,11 @@ class WhatsAppChannel:
 
     async def send(self, address: str, message: RenderedMessage) -> SentMessage:
         return await self.sender.send(address, message)
+
+    async def find_sent(
+        self, address: str, message: RenderedMessage, since: datetime
+    ) -> list[SentMessage]:
+        return await self.sender.find_sent(address, message, since)
 
     async def process(self, payload: bytes, entry: Any) -> None:
         """One journaled inbound message, as the webhook received it."""

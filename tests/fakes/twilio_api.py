@@ -13,6 +13,7 @@ Usage::
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import secrets
 from collections.abc import Mapping, Sequence
@@ -20,6 +21,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import format_datetime
 from typing import Any
+from urllib.parse import urlencode
 
 import httpx
 from starlette.applications import Starlette
@@ -105,6 +107,10 @@ class FakeTwilioAPI:
 
     ``messages`` holds the form fields of every accepted send (``MediaUrl`` always a list, any
     other field a list only when repeated); ``attempts`` holds every send, rejected ones too.
+    Accepted messages are also kept as Twilio's message resources and listed as Twilio lists
+    them (``GET Messages.json`` filtered by ``To``, ``From``, ``DateSent``, ``DateSent>``,
+    ``DateSent<``; newest first, paged): the fake sends at once, so ``date_sent`` is the moment
+    the message was accepted.
     """
 
     def __init__(self, account_sid: str = "AC" + "0" * 32, auth_token: str = "token") -> None:
@@ -112,12 +118,17 @@ class FakeTwilioAPI:
         self.auth_token = auth_token
         self.messages: list[JSONDict] = []
         self.attempts: list[JSONDict] = []
+        self._created: list[tuple[datetime, JSONDict]] = []
+        # Seconds each accepted send takes to answer, after the message exists at "Twilio":
+        # a sender killed meanwhile never hears of a message that was created.
+        self.latency = 0.0
         self._errors: list[_ScriptedError] = []
         self._media: dict[tuple[str, str], _Media] = {}
         self._server = LocalServer(
             Starlette(
                 routes=[
                     Route(API + "/Messages.json", self._create_message, methods=["POST"]),
+                    Route(API + "/Messages.json", self._list_messages, methods=["GET"]),
                     Route(API + ".json", self._account, methods=["GET"]),
                     Route(
                         API + "/Messages/{message_sid}/Media/{media_sid}",
@@ -175,6 +186,7 @@ class FakeTwilioAPI:
     def clear(self) -> None:
         self.messages.clear()
         self.attempts.clear()
+        self._created.clear()
         self._errors.clear()
 
     # -- the other direction: Twilio calling the app ----------------------------------------
@@ -252,7 +264,52 @@ class FakeTwilioAPI:
         if missing is not None:
             return _twilio_error(400, missing)
         self.messages.append(fields)
-        return JSONResponse(self._message_resource(fields), status_code=201)
+        resource = self._message_resource(fields)
+        at = datetime.now(UTC).replace(microsecond=0)
+        self._created.append((at, {**resource, "date_sent": format_datetime(at), "status": "sent"}))
+        if self.latency:
+            await asyncio.sleep(self.latency)
+        return JSONResponse(resource, status_code=201)
+
+    async def _list_messages(self, request: Request) -> Response:
+        if not self._authorized(request):
+            return _twilio_error(401, 20003)
+        query = request.query_params
+        try:
+            on, after, before = (
+                _query_date(query.get(k)) for k in ("DateSent", "DateSent>", "DateSent<")
+            )
+            size = min(int(query.get("PageSize", 50)), 1000)
+            page = int(query.get("Page", 0))
+        except ValueError:
+            return _twilio_error(400, 20001, "Invalid filter")
+        found = [
+            resource
+            for at, resource in reversed(self._created)
+            if query.get("To") in (None, resource["to"])
+            and query.get("From") in (None, resource["from"])
+            and (after is None or at >= after)
+            and (before is None or at <= before)
+            and (on is None or at.date() == on.date())
+        ]
+        chunk = found[page * size : (page + 1) * size]
+        uri = f"{API.format(account_sid=self.account_sid)}/Messages.json"
+        more = len(found) > (page + 1) * size
+        rest = urlencode([(k, v) for k, v in query.multi_items() if k not in ("Page", "PageSize")])
+        next_uri = f"{uri}?{rest}&Page={page + 1}&PageSize={size}" if more else None
+        return JSONResponse(
+            {
+                "messages": chunk,
+                "end": page * size + max(len(chunk) - 1, 0),
+                "first_page_uri": f"{uri}?PageSize={size}&Page=0",
+                "next_page_uri": next_uri,
+                "page": page,
+                "page_size": size,
+                "previous_page_uri": None,
+                "start": page * size,
+                "uri": f"{uri}?PageSize={size}&Page={page}",
+            }
+        )
 
     def _take_error(self, to: str | None) -> _ScriptedError | None:
         for index, error in enumerate(self._errors):
@@ -308,6 +365,15 @@ class FakeTwilioAPI:
 
     async def _not_found(self, request: Request) -> Response:
         return _twilio_error(404, 20404, f"The requested resource {request.url.path} was not found")
+
+
+def _query_date(value: str | None) -> datetime | None:
+    """Twilio's ``DateSent`` filters: ``YYYY-MM-DD`` or ``YYYY-MM-DDTHH:MM:SSZ``, in UTC."""
+    if not value:
+        return None
+    if len(value) == 10:
+        return datetime.strptime(value, "%Y-%m-%d").replace(tzinfo=UTC)
+    return datetime.strptime(value, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
 
 
 def _record_fields(items: Sequence[tuple[str, Any]]) -> JSONDict:
