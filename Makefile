@@ -48,6 +48,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.webhook_throughput
 	$(BIN)/python -m bench.broadcast
 	$(BIN)/python -m bench.webhook_compare
+	$(BIN)/python -m bench.matching
 
 clean:
 	rm -rf $(VENV) .pytest_cache peerline.db peerline.key

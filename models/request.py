@@ -73,12 +73,14 @@ class Match(Base):
     request_id: Mapped[int] = mapped_column(
         ForeignKey("help_requests.id", ondelete="CASCADE"), unique=True
     )
-    seeker_id: Mapped[int] = mapped_column(ForeignKey("participants.id", ondelete="CASCADE"))
+    seeker_id: Mapped[int] = mapped_column(
+        ForeignKey("participants.id", ondelete="CASCADE"), index=True
+    )
     supporter_id: Mapped[int] = mapped_column(
         ForeignKey("participants.id", ondelete="CASCADE"), index=True
     )
     status: Mapped[str] = mapped_column(String(16), default=MatchStatus.ACTIVE, index=True)
-    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    started_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     last_activity_at: Mapped[datetime] = mapped_column(default=utcnow)
     ended_at: Mapped[datetime | None]
     ended_by: Mapped[str | None] = mapped_column(String(16))

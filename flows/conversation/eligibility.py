@@ -5,11 +5,24 @@ request only when it fits her languages and topics, she is on duty within her ho
 never barred her, and her open conversations plus pending offers leave room.
 """
 
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Row,
+    Select,
+    String,
+    and_,
+    case,
+    cast,
+    func,
+    or_,
+    select,
+    union,
+)
 
 from flows.context import FlowContext
 from flows.conversation.lookups import OPEN_MATCH
@@ -29,6 +42,7 @@ from models import (
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 WEEK = timedelta(days=7)
+CHUNK = 256  # supporters read per page when their hours must be checked one by one
 # The one definition of a supporter who may be offered requests at all.
 GOOD_STANDING: tuple[ColumnElement[bool], ...] = (
     Participant.role == Role.SUPPORTER,
@@ -71,15 +85,22 @@ async def supporters_in_good_standing(
     return [(person, profile) for person, profile in rows.all()]
 
 
+def _not_paused(now: datetime) -> ColumnElement[bool]:
+    return or_(SupporterProfile.paused_until.is_(None), SupporterProfile.paused_until <= now)
+
+
+def _holds(column: Any, value: str) -> ColumnElement[bool]:
+    """The JSON list in `column` holds the string `value` (read from its text in the database,
+    the same on SQLite and PostgreSQL; fits_request still decides, this only narrows)."""
+    return cast(column, String).contains(f'"{value}"', autoescape=True)
+
+
 async def on_duty_now(
     ctx: FlowContext, *where: ColumnElement[bool]
 ) -> list[tuple[Participant, SupporterProfile]]:
     """Supporters in good standing who are on duty, not paused, and within their hours now."""
-    not_paused = or_(
-        SupporterProfile.paused_until.is_(None), SupporterProfile.paused_until <= ctx.now
-    )
     rows = await supporters_in_good_standing(
-        ctx, SupporterProfile.on_duty.is_(True), not_paused, *where
+        ctx, SupporterProfile.on_duty.is_(True), _not_paused(ctx.now), *where
     )
     return [
         (person, profile)
@@ -88,22 +109,70 @@ async def on_duty_now(
     ]
 
 
+async def _on_duty_chunks(
+    ctx: FlowContext, query: Select[Any], chunk: int = CHUNK
+) -> AsyncIterator[Sequence[Row[Any]]]:
+    """Pages of `query` (ordered best first), so nobody loads every supporter at once."""
+    offset = 0
+    while True:
+        rows = (await ctx.session.execute(query.limit(chunk).offset(offset))).all()
+        if rows:
+            yield rows
+        if len(rows) < chunk:
+            return
+        offset += chunk
+
+
 async def anyone_on_duty(ctx: FlowContext, language: str) -> bool:
-    return any(language in (profile.languages or []) for _, profile in await on_duty_now(ctx))
+    query = (
+        select(SupporterProfile.weekly_hours, SupporterProfile.timezone)
+        .join(Participant, SupporterProfile.participant_id == Participant.id)
+        .where(
+            *GOOD_STANDING,
+            SupporterProfile.on_duty.is_(True),
+            _not_paused(ctx.now),
+            _holds(SupporterProfile.languages, language),
+        )  # fmt: skip
+        .order_by(SupporterProfile.participant_id)
+    )
+    async for rows in _on_duty_chunks(ctx, query):
+        if any(is_within_hours(hours, zone, ctx.now) for hours, zone in rows):
+            return True
+    return False
 
 
 async def why_unmatched(ctx: FlowContext, request: HelpRequest) -> str:
     """The true reason nobody was offered her request: "night" (nobody on duty), "language"
-    (nobody on duty speaks hers), "topic" (those who do have set this topic aside) or "busy"."""
-    on_duty = [profile for _, profile in await on_duty_now(ctx)]
-    if not on_duty:
-        return "night"
-    speakers = [p for p in on_duty if request.language in (p.languages or [])]
-    if not speakers:
-        return "language"
-    if all(request.topic in (p.excluded_topics or []) for p in speakers):
-        return "topic"
-    return "busy"
+    (nobody on duty speaks hers), "topic" (those who do have set this topic aside) or "busy".
+
+    Supporters on duty are read best first (speaks her language and takes the topic, speaks it,
+    neither; any time before set hours), so the first one within her hours tells the reason.
+    """
+    speaks = _holds(SupporterProfile.languages, request.language)
+    takes = ~_holds(SupporterProfile.excluded_topics, request.topic)
+    query = (
+        select(
+            SupporterProfile.languages,
+            SupporterProfile.excluded_topics,
+            SupporterProfile.weekly_hours,
+            SupporterProfile.timezone,
+        )  # fmt: skip
+        .join(Participant, SupporterProfile.participant_id == Participant.id)
+        .where(*GOOD_STANDING, SupporterProfile.on_duty.is_(True), _not_paused(ctx.now))
+        .order_by(
+            case((and_(speaks, takes), 0), (speaks, 1), else_=2),
+            case((cast(SupporterProfile.weekly_hours, String) == "[]", 0), else_=1),
+            SupporterProfile.participant_id,
+        )
+    )
+    async for rows in _on_duty_chunks(ctx, query):
+        for languages, excluded, hours, zone in rows:
+            if not is_within_hours(hours, zone, ctx.now):
+                continue
+            if request.language not in (languages or []):
+                return "language"
+            return "topic" if request.topic in (excluded or []) else "busy"
+    return "night"
 
 
 async def open_match_counts(ctx: FlowContext, supporter_ids: Iterable[int]) -> dict[int, int]:
@@ -166,40 +235,94 @@ async def barred_for(ctx: FlowContext, seeker_id: int) -> set[int]:
     return barred
 
 
-async def eligible_supporters(ctx: FlowContext, request: HelpRequest) -> list[Candidate]:
-    """Everyone who may be offered this request now, best first."""
-    rows = [
-        (person, profile)
-        for person, profile in await on_duty_now(ctx, Participant.id != request.seeker_id)
-        if fits_request(profile, request)
-    ]
-    if not rows:
-        return []
-    ids = [p.id for p, _ in rows]
-    barred = await barred_for(ctx, request.seeker_id)
-    already = set(
-        (
-            await ctx.session.execute(
-                select(Offer.supporter_id).where(Offer.request_id == request.id)
-            )
-        ).scalars()
+def _count_by_supporter(column: Any, *where: ColumnElement[bool]) -> Any:
+    return (
+        select(column.label("supporter_id"), func.count().label("n"))
+        .where(*where)
+        .group_by(column)
+        .subquery()
     )
-    matches = await open_match_counts(ctx, ids)
-    pending = await pending_offer_counts(ctx, ids)
-    weekly = await weekly_match_counts(ctx, ids)
-    candidates = [
-        Candidate(person, profile, matches.get(person.id, 0))
-        for person, profile in rows
-        if person.id not in barred
-        and person.id not in already
-        # Pending offers count against capacity, so nobody holds more offers than she can take.
-        and matches.get(person.id, 0) + pending.get(person.id, 0) < profile.capacity
-        and weekly_room(ctx, weekly.get(person.id, 0), pending.get(person.id, 0)) > 0
-    ]
-    ranked = sorted(candidates, key=lambda c: c.rank(request.topic))
-    # "The same supporter again", when both said yes at the end of their last conversation.
+
+
+def barred_ids(seeker_id: int) -> Select[Any]:
+    """barred_for as a subquery: blocks either way, and anyone she reported."""
+    return union(
+        select(ParticipantBlock.blocked_id).where(ParticipantBlock.blocker_id == seeker_id),
+        select(ParticipantBlock.blocker_id).where(ParticipantBlock.blocked_id == seeker_id),
+        select(Report.reported_id).where(
+            Report.reporter_id == seeker_id, Report.reported_id.is_not(None)
+        ),
+    )
+
+
+def barring(supporter_id: int) -> Select[Any]:
+    """The seekers for whom this supporter is barred (barred_for seen from her side)."""
+    return union(
+        select(ParticipantBlock.blocker_id).where(ParticipantBlock.blocked_id == supporter_id),
+        select(ParticipantBlock.blocked_id).where(ParticipantBlock.blocker_id == supporter_id),
+        select(Report.reporter_id).where(Report.reported_id == supporter_id),
+    )
+
+
+async def eligible_supporters(
+    ctx: FlowContext, request: HelpRequest, limit: int | None = None
+) -> list[Candidate]:
+    """Everyone who may be offered this request now, best first (the first `limit` of them).
+
+    One query does the standing, language, topic, bars, earlier offers, room and ranking, a
+    page at a time; only the weekly hours (in each supporter's own zone) are checked here.
+    """
     again = await supporter_again(ctx, request.seeker_id)
-    return sorted(ranked, key=lambda c: c.person.id != again)
+    opened = _count_by_supporter(Match.supporter_id, Match.status.in_(OPEN_MATCH))
+    pending = _count_by_supporter(Offer.supporter_id, Offer.status == OfferStatus.PENDING)
+    weekly = _count_by_supporter(Match.supporter_id, Match.started_at >= ctx.now - WEEK)
+    n_open = func.coalesce(opened.c.n, 0)
+    n_pending = func.coalesce(pending.c.n, 0)
+    cap = int(getattr(ctx.config, "supporter_weekly_cap", 0) or 0)
+    room = [func.coalesce(weekly.c.n, 0) + n_pending < cap] if cap > 0 else []
+    offered_before = select(Offer.id).where(
+        Offer.request_id == request.id, Offer.supporter_id == Participant.id
+    )
+    query = (
+        select(Participant, SupporterProfile, n_open)
+        .join(SupporterProfile, SupporterProfile.participant_id == Participant.id)
+        .outerjoin(opened, opened.c.supporter_id == Participant.id)
+        .outerjoin(pending, pending.c.supporter_id == Participant.id)
+        .outerjoin(weekly, weekly.c.supporter_id == Participant.id)
+        .where(
+            *GOOD_STANDING,
+            SupporterProfile.on_duty.is_(True),
+            _not_paused(ctx.now),
+            Participant.id != request.seeker_id,
+            _holds(SupporterProfile.languages, request.language),
+            ~_holds(SupporterProfile.excluded_topics, request.topic),
+            Participant.id.not_in(barred_ids(request.seeker_id)),
+            ~offered_before.exists(),
+            # Pending offers count against capacity, so nobody holds more offers than she can take.
+            n_open + n_pending < SupporterProfile.capacity,
+            *room,
+        )
+        .order_by(
+            # "The same supporter again", when both said yes at the end of their last talk;
+            # then topic fit, then fairness: fewest open conversations, longest since a match.
+            case((Participant.id == (again or -1), 0), else_=1),
+            case((_holds(SupporterProfile.topics, request.topic), 0), else_=1),
+            n_open,
+            SupporterProfile.last_matched_at.is_not(None),
+            SupporterProfile.last_matched_at,
+            Participant.id,
+        )
+    )
+    found: list[Candidate] = []
+    async for rows in _on_duty_chunks(ctx, query, max(CHUNK // 8, 4 * (limit or CHUNK))):
+        for person, profile, open_matches in rows:
+            if fits_request(profile, request) and is_within_hours(
+                profile.weekly_hours, profile.timezone, ctx.now
+            ):
+                found.append(Candidate(person, profile, int(open_matches)))
+                if limit is not None and len(found) >= limit:
+                    return found
+    return found
 
 
 async def supporter_again(ctx: FlowContext, seeker_id: int) -> int | None:

@@ -6,11 +6,12 @@ she accepts or declines, it times out, or it is withdrawn because someone else t
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import aliased
 
 from flows.context import FlowContext
 from flows.conversation.eligibility import (
-    barred_for,
+    barring,
     eligible_supporters,
     fits_request,
     free_places,
@@ -58,7 +59,7 @@ async def make_offers(ctx: FlowContext, request: HelpRequest) -> int:
     if slots <= 0:
         return 0
     made = 0
-    for candidate in (await eligible_supporters(ctx, request))[:slots]:
+    for candidate in await eligible_supporters(ctx, request, limit=slots):
         offer = Offer(
             request_id=request.id,
             supporter_id=candidate.person.id,
@@ -106,52 +107,47 @@ async def offer_waiting_requests(ctx: FlowContext, supporter: Participant) -> in
     profile, free = await free_places(ctx, supporter)
     if profile is None or free <= 0:
         return 0
-    requests = (
-        (
-            await ctx.session.execute(
-                select(HelpRequest)
-                .where(
-                    HelpRequest.status == RequestStatus.WAITING,
-                    HelpRequest.seeker_id != supporter.id,
-                )
-                .order_by(
-                    HelpRequest.urgent.desc(),
-                    HelpRequest.danger_score.desc(),
-                    HelpRequest.created_at,
-                    HelpRequest.id,
-                )
+    # One query: the requests she may take (her languages, not a topic she set aside, no seeker
+    # who barred her or whom she barred, not offered to her before unless that offer expired).
+    earlier = aliased(Offer)
+    rows = (
+        await ctx.session.execute(
+            select(HelpRequest, earlier)
+            .outerjoin(
+                earlier,
+                and_(earlier.request_id == HelpRequest.id, earlier.supporter_id == supporter.id),
             )
+            .where(
+                HelpRequest.status == RequestStatus.WAITING,
+                HelpRequest.seeker_id != supporter.id,
+                HelpRequest.language.in_(list(profile.languages or [])),
+                HelpRequest.topic.not_in(list(profile.excluded_topics or [])),
+                HelpRequest.seeker_id.not_in(barring(supporter.id)),
+                or_(earlier.id.is_(None), earlier.status == OfferStatus.EXPIRED),
+            )
+            .order_by(
+                HelpRequest.urgent.desc(),
+                HelpRequest.danger_score.desc(),
+                HelpRequest.created_at,
+                HelpRequest.id,
+            )
+            .limit(free)
         )
-        .scalars()
-        .all()
-    )
+    ).all()
     offered = 0
-    for request in requests:
-        if offered >= free:
-            break
+    for request, offer in rows:
         if not fits_request(profile, request):
             continue
-        if supporter.id in await barred_for(ctx, request.seeker_id):
-            continue
-        offer = (
-            await ctx.session.execute(
-                select(Offer).where(
-                    Offer.request_id == request.id, Offer.supporter_id == supporter.id
-                )
-            )
-        ).scalar_one_or_none()
         if offer is None:
             offer = Offer(request_id=request.id, supporter_id=supporter.id, created_at=ctx.now,
                           status=OfferStatus.PENDING, expires_at=_expires(ctx))  # fmt: skip
             ctx.session.add(offer)
             await ctx.session.flush()
-        elif offer.status == OfferStatus.EXPIRED:
+        else:
             # She may never have seen it; declined and withdrawn offers stay closed.
             offer.status, offer.created_at, offer.expires_at = (
                 OfferStatus.PENDING, ctx.now, _expires(ctx)
             )  # fmt: skip
-        else:
-            continue
         await _send_offer(ctx, supporter, offer, request)
         offered += 1
     return offered
