@@ -24,7 +24,7 @@ from typing import Any
 from sqlalchemy import select, update
 
 from flows.context import FlowContext
-from flows.conversation.lookups import open_conversation
+from flows.conversation.lookups import open_conversation, send_with_choices
 from flows.conversation.reach import next_reachable
 from flows.events import Button, OutboundMessage
 from models import Match, Participant, ParticipantStatus, Role, ScheduledJob
@@ -112,7 +112,7 @@ async def run_checkin(ctx: FlowContext, job: ScheduledJob) -> None:
     if when > ctx.now:
         ctx.schedule(JOB, when, me.id, **payload)
         return
-    ctx.send(me, checkin_message(payload))
+    await send_with_choices(ctx, me, checkin_message(payload))  # typeable as "1"–"3"
 
 
 def checkin_message(payload: dict[str, Any]) -> OutboundMessage:

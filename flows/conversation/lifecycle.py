@@ -25,7 +25,7 @@ from flows.conversation.lookups import (
 )
 from flows.conversation.masking import mask_contacts
 from flows.conversation.offers import withdraw_offers
-from flows.events import Button, OutboundMessage
+from flows.events import TEXT_ONLY_CHANNELS, Button, OutboundMessage
 from i18n import N_
 from models import FlowState, HelpRequest, Match, MatchStatus, Participant, RequestStatus
 
@@ -128,9 +128,19 @@ async def end_match(ctx: FlowContext, match: Match, *, by: Participant | None, r
             else:
                 text_id = "relay.you_ended" if person.id == by_id else "relay.other_ended"
             ctx.send(person, OutboundMessage(text_id, {"alias": other.alias}))
-            ctx.send(person, again_question(match, person, other))
-        await send_with_choices(ctx, seeker, _feedback_question(match))
-        await send_with_choices(ctx, supporter, _checkin_question(match, "feedback.checkin_ask"))
+            question = (
+                _feedback_question(match)
+                if person is seeker
+                else _checkin_question(match, "feedback.checkin_ask")
+            )
+            again = again_question(match, person, other)
+            if person.channel in TEXT_ONLY_CHANNELS:
+                # Typed numbers: her answer first (1–5), then "again" numbered on (6, 7).
+                await send_with_choices(ctx, person, question)
+                await send_with_choices(ctx, person, again, after=question.buttons)
+            else:
+                ctx.send(person, again)
+                await send_with_choices(ctx, person, question)
         await after_conversation(ctx, seeker, match.id)
     elif reason == "handover":
         if by_id == seeker.id:

@@ -4,12 +4,13 @@ Nothing here changes a conversation: these are the facts (her request, her match
 woman) that intake, matching and relay decide by, and the one way to send a message with buttons.
 """
 
+from dataclasses import replace
 from enum import StrEnum
 
 from sqlalchemy import or_, select
 
 from flows.context import FlowContext
-from flows.events import TEXT_ONLY_CHANNELS, OutboundMessage, msgid
+from flows.events import TEXT_ONLY_CHANNELS, Button, OutboundMessage, msgid
 from i18n import N_
 from models import FlowState, HelpRequest, Match, MatchStatus, Participant, RequestStatus, Role
 
@@ -151,19 +152,30 @@ async def lock_state(ctx: FlowContext, model: type, participant_id: int):  # typ
 # --- Sending with buttons ---------------------------------------------------------------------
 
 
-async def send_with_choices(ctx: FlowContext, recipient: Participant, message: OutboundMessage,
-                            **extra: object) -> None:  # fmt: skip
+async def send_with_choices(
+    ctx: FlowContext,
+    recipient: Participant,
+    message: OutboundMessage,
+    *,
+    after: tuple[Button, ...] = (),
+    **extra: object,
+) -> None:
     """Queue a message with buttons to anyone; on text-only channels a typed "1" must pick them.
 
     The router maps typed numbers to the choices in her state, so they are written there too.
+    `after`: the choices of the message just sent before it, which stay typeable; this one's
+    are numbered on from them (1–5 there, 6 and 7 here).
     Her state is taken only if nobody holds it (SKIP LOCKED): if she is writing at this very
     moment her own flow sets her choices, and waiting here could deadlock two writers.
     """
+    text_only = recipient.channel in TEXT_ONLY_CHANNELS
+    if text_only and after and message.buttons:
+        message = replace(message, params={**message.params, "_number_from": len(after) + 1})
     ctx.send(recipient, message, **extra)
 
-    if recipient.channel not in TEXT_ONLY_CHANNELS or not message.buttons:
+    if not text_only or not message.buttons:
         return
-    choices = [b.to_json() for b in message.buttons]
+    choices = [b.to_json() for b in (*after, *message.buttons)]
     if recipient.id == ctx.participant.id:
         ctx.state.data = {**(ctx.state.data or {}), "choices": choices}
         return

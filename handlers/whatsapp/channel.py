@@ -116,8 +116,10 @@ class WhatsAppSender:
         if not window_open(last_inbound, self.clock.now(), self.window_hours):  # type: ignore[arg-type]
             template = self.template_for(message.language)
             if message.kind in TEMPLATE_KINDS and template:
+                # Her choices go in the template's words, numbered, so she can type one.
+                words = compose(message) if message.buttons else message.text
                 return await self._create(
-                    address, content_sid=template, content_variables=json.dumps({"1": message.text})
+                    address, content_sid=template, content_variables=json.dumps({"1": words})
                 )
             raise OutsideWindow("the 24-hour window is closed")
         media_url = None
