@@ -42,6 +42,7 @@ class Classifier:
     danger_threshold: float  # flag when 1 - P(none) reaches it
     self_harm_share: float  # a flagged message is self_harm when P(sh) / P(danger) reaches it
     info: dict[str, object]
+    prefix: str = "query"  # what e5 read before each text when these weights were fitted
 
     @property
     def dim(self) -> int:
@@ -68,6 +69,7 @@ class Classifier:
         return {
             "format": FORMAT,
             "classes": list(CLASSES),
+            "prefix": self.prefix,
             "danger_threshold": round(self.danger_threshold, 4),
             "self_harm_share": round(self.self_harm_share, 4),
             "bias": [round(float(b), 6) for b in self.bias],
@@ -89,8 +91,9 @@ def load_classifier(path: Path | None = None) -> Classifier:
         weights = np.asarray(data["weights"], dtype=np.float32)
         bias = np.asarray(data["bias"], dtype=np.float32)
         threshold, share = float(data["danger_threshold"]), float(data["self_harm_share"])
+        prefix = str(data.get("prefix", "query"))
     except (KeyError, TypeError, ValueError) as error:
         raise WeightsError(f"{path.name}: not a weights file ({error})") from None
     if weights.ndim != 2 or weights.shape[0] != len(CLASSES) or bias.shape != (len(CLASSES),):
         raise WeightsError(f"{path.name}: weights of shape {weights.shape} do not fit")
-    return Classifier(weights, bias, threshold, share, dict(data.get("info") or {}))
+    return Classifier(weights, bias, threshold, share, dict(data.get("info") or {}), prefix)

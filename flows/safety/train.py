@@ -22,7 +22,7 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 import numpy as np  # noqa: E402
 
 from flows.safety.classifier import CLASSES, DEFAULT_WEIGHTS, Classifier  # noqa: E402
-from flows.safety.embedding import MODEL_NAME, Embedder  # noqa: E402
+from flows.safety.embedding import MODEL_NAME, PREFIX, Embedder  # noqa: E402
 from flows.safety.evaluation import (  # noqa: E402
     CHAT_DIR,
     DANGER,
@@ -47,7 +47,8 @@ CHAT_WEIGHT = 4.0
 
 
 def text_key(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:24]
+    """The cache key of a text's vector, for the prefix the model reads it with."""
+    return hashlib.sha256(f"{PREFIX}: {text}".encode()).hexdigest()[:24]
 
 
 def embed_cached(texts: Sequence[str], cache: Path | None) -> np.ndarray:
@@ -114,9 +115,10 @@ def log_loss(classifier: Classifier, vectors: np.ndarray, labels: Sequence[str])
     return float(-np.log(np.maximum(p[np.arange(len(y)), y], 1e-12)).mean())
 
 
-def _f1(counts: Counts) -> float:
-    total = counts.recall + counts.precision
-    return 2 * counts.recall * counts.precision / total if total else 0.0
+def _f2(counts: Counts) -> float:
+    """F-beta with beta 2: the help paths of the right kind, recall weighed over precision."""
+    total = 4 * counts.precision + counts.recall
+    return 5 * counts.recall * counts.precision / total if total else 0.0
 
 
 def choose_thresholds(
@@ -133,10 +135,11 @@ def choose_thresholds(
             violence = count(truth, predicted, ("violence",))
             self_harm = count(truth, predicted, ("self_harm",))
             # Any-danger recall up to the floor first (a miss can cost a life, a false alarm a
-            # kind word), then the right help paths: violence and self-harm F1 together.
+            # kind word), then the right help paths: violence and self-harm F2 together (recall
+            # counts four times as much as precision).
             key = (
                 round(min(any_.recall, RECALL_FLOOR), 3),
-                round(_f1(violence) + _f1(self_harm), 4),
+                round(_f2(violence) + _f2(self_harm), 4),
             )
             if best is None or key > best[0]:
                 figures = {
@@ -187,13 +190,14 @@ def train(
     )
     info: dict[str, object] = {
         "model": MODEL_NAME,
+        "prefix": PREFIX,
         "trained_on": {name: len(part) for name, part in splits.items()},
         "languages": sorted({e.lang for e in examples}),
         "l2": l2,
         "validation_log_loss": round(loss, 4),
         "validation": figures,
     }
-    classifier = Classifier(w, b, threshold, share, info)
+    classifier = Classifier(w, b, threshold, share, info, PREFIX)
     result: dict[str, object] = {}
     if splits["test"]:
         model = [
