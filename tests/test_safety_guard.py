@@ -28,7 +28,7 @@ async def test_a_violent_message_in_intake_gets_the_help_paths_once(database_url
         help_paths = [t for t in her.texts if "112" in t and "800 120 002" in t]
         assert len(help_paths) == 1
         alerts = coordinator.texts
-        assert len(alerts) == 1 and "Danger signal" in alerts[0]
+        assert len(alerts) == 1 and "Danger signal (violence, score 1.00)" in alerts[0]
         assert "hits" not in alerts[0] and "Seeker h1" not in alerts[0]
 
         await her.text("He hit me again, I am so scared of him")

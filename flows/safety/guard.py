@@ -235,6 +235,7 @@ async def respond_to_danger(ctx: FlowContext, label: str, score: float = 1.0) ->
             "safety.alert_danger",
             ref=reference(seeker, request),
             kind=msgid(f"safety.kind_{label}"),
+            score=f"{score:.2f}",  # how sure the screen is, never her words
         )
     for match in await live_matches(ctx, seeker):
         if match.seeker_id != seeker.id or match.status != MatchStatus.ACTIVE:
