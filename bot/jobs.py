@@ -1,4 +1,5 @@
-"""Scheduled conversation work: offer time-outs, unmatched alerts, request expiry, idle checks.
+"""Scheduled conversation work: offer time-outs, unmatched alerts, request expiry, idle checks,
+and reminders of a supporter's wish to talk with a coordinator.
 
 Each job runs in its own transaction, as if the person it concerns had written, so flows use
 their ordinary context to queue messages and move state.
@@ -14,8 +15,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from flows.context import FlowContext
 from flows.conversation import checkins, idle, lifecycle, matching, waiting
 from flows.outreach import chat
-from flows.supporters import wellbeing
-from models import FlowState, HelpRequest, Match, Offer, Participant, ScheduledJob
+from flows.supporters import talk, wellbeing
+from models import (
+    CoordinatorTalk,
+    FlowState,
+    HelpRequest,
+    Match,
+    Offer,
+    Participant,
+    ScheduledJob,
+)
 
 JobWork = Callable[[FlowContext, ScheduledJob], Awaitable[None]]
 
@@ -56,6 +65,9 @@ async def _owner(session: AsyncSession, job: ScheduledJob) -> int | None:
         return offer.supporter_id if offer else None
     if job.kind in ("participant_unreachable", checkins.JOB, chat.JOB, *wellbeing.PERSONAL_JOBS):
         return job.target_id
+    if job.kind == talk.REMINDER_JOB:
+        asked = await session.get(CoordinatorTalk, job.target_id)
+        return asked.supporter_id if asked else None
     if job.kind in ("unmatched_alert", "request_expiry", waiting.JOB):
         request = await session.get(HelpRequest, job.target_id)
         return request.seeker_id if request else None
@@ -79,6 +91,7 @@ WORK: dict[str, JobWork] = {
     chat.JOB: chat.progress,
     wellbeing.CHECKIN_JOB: wellbeing.weekly_checkin,
     wellbeing.PAUSE_END_JOB: wellbeing.pause_over,
+    talk.REMINDER_JOB: talk.remind,
 }
 
 

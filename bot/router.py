@@ -28,6 +28,9 @@ log = logging.getLogger(__name__)
 
 RETRIES = 3
 
+# Where her typed words are for someone else: a conversation, or a talk with a coordinator.
+CONVERSING = frozenset({("relay", "connected"), ("talk", "open")})
+
 
 class Outcome(StrEnum):
     HANDLED = "handled"
@@ -231,7 +234,7 @@ async def _resolve_typed_choice(
     raw = (state.data or {}).get("choices")
     # In a conversation her typed words are for the other woman: only choices her own flow
     # offered count, never the buttons under a relayed or "end" message (a "2" ended it).
-    if not raw and (state.flow, state.step) != ("relay", "connected"):
+    if not raw and (state.flow, state.step) not in CONVERSING:
         raw = await _newest_buttons(session, participant.id)
     offered = [Button.from_json(b) for b in raw or []]
     typed = event.text.strip().rstrip(".)").casefold()

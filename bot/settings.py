@@ -95,6 +95,7 @@ class Settings(BaseSettings):
     reach_hours: str = "09:00-21:00"
     waiting_update_minutes: float = 30.0
     coordinator_reminder_minutes: float = 120.0  # a request still waiting: reminded again
+    talk_reminder_minutes: float = 15.0  # a supporter's wish to talk not taken: reminded again
     mask_contact_details: bool = True  # phone numbers, e-mails, @names in relayed text
     # DISCREET=true: a neutral bot description and command menu, for deployments where the
     # bot's own name and menu on her phone must not say what it is for.

@@ -29,6 +29,7 @@ from flows.supporters.coordination import CoordinationFlow
 from flows.supporters.onboarding import OnboardingFlow
 from flows.supporters.profile_edit import ProfileEditFlow
 from flows.supporters.supervision import SupervisionFlow
+from flows.supporters.talk import TalkFlow
 from flows.supporters.wellbeing import WellbeingFlow
 
 # A guard returns True when it has dealt with the event and no flow should see it.
@@ -44,6 +45,9 @@ class Routes:
     guards: list[Guard] = field(default_factory=list)
 
     def flow_for(self, event: InboundEvent, current: str) -> Flow:
+        here = self.flows.get(current)
+        if event.command and event.command in getattr(here, "own_commands", ()):
+            return here  # type: ignore[return-value]  # e.g. /end inside a coordinator talk
         if event.command and event.command in self.commands:
             return self.flows[self.commands[event.command]]
         if event.choice:
@@ -74,6 +78,7 @@ def build_routes() -> Routes:
         LiftingFlow(),
         SupervisionFlow(),
         ProfileEditFlow(),
+        TalkFlow(),
     ]
     return Routes(
         flows={flow.name: flow for flow in flows},
@@ -110,6 +115,10 @@ def build_routes() -> Routes:
             "live": "supervision",
             "queue": "supervision",
             "load": "supervision",
+            "join": "supervision",
+            "leave": "supervision",
+            "takeover": "supervision",
+            "coordinator": "talk",
             "where": "care",
             "campaign": "campaign_chat",
         },
@@ -133,6 +142,7 @@ def build_routes() -> Routes:
             "care": "care",
             "wellbeing": "wellbeing",
             "profile": "profile_edit",
+            "talk": "talk",
         },
         # Back after a quick exit (the hold ends, kept words offered), then ban, flood, danger,
         # then a plea for help she typed.

@@ -14,12 +14,14 @@ from models.request import HelpRequest, Match, MatchStatus, Offer, OfferStatus, 
 from models.safety import GuardMark
 from models.schedule import ScheduledJob
 from models.stats import DailyCount
+from models.talk import CoordinatorTalk, TalkStatus
 
 __all__ = [
     "AuditEntry",
     "Base",
     "DELIVERY",
     "Campaign",
+    "CoordinatorTalk",
     "CampaignStatus",
     "campaign_of",
     "delivery_bucket",
@@ -46,5 +48,6 @@ __all__ = [
     "Role",
     "ScheduledJob",
     "SupporterProfile",
+    "TalkStatus",
     "utcnow",
 ]

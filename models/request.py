@@ -87,3 +87,7 @@ class Match(Base):
     # Both said yes at the end: a later request of hers goes to this supporter first.
     seeker_again: Mapped[bool] = mapped_column(default=False)
     supporter_again: Mapped[bool] = mapped_column(default=False)
+    # A coordinator who joined as a third, named participant (a conversation flagged for danger).
+    joined_by: Mapped[int | None] = mapped_column(
+        ForeignKey("participants.id", ondelete="SET NULL")
+    )

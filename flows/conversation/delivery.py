@@ -10,11 +10,11 @@ from sqlalchemy import select
 
 from flows.aliases import new_alias
 from flows.context import FlowContext
-from flows.conversation.lookups import other_side, supporter_matches
+from flows.conversation.lookups import other_side, others_in, supporter_matches
 from flows.conversation.masking import Masked, mask_contacts
 from flows.events import EventKind, InboundEvent, MediaRef, OutboundMessage, msgid, msgids
 from i18n import N_
-from models import Match, MatchStatus, OutboxMessage, Participant
+from models import CoordinatorTalk, Match, MatchStatus, OutboxMessage, Participant
 
 # What could not cross, named for her; built as f"relay.kind_{kind}".
 MEDIA_KIND_TEXTS = (
@@ -100,7 +100,7 @@ def kept_item(event: InboundEvent) -> dict[str, Any]:
 
 async def deliver(
     ctx: FlowContext,
-    match: Match,
+    match: Match | CoordinatorTalk,
     sender: Participant,
     recipient: Participant,
     item: dict[str, Any],
@@ -108,10 +108,14 @@ async def deliver(
     reply_to: str | None = None,
     notify_sender: bool = True,
 ) -> None:
-    """Queue one message to the other side: text re-written with her alias, media copied."""
+    """Queue one message to the other side: text re-written with her alias, media copied.
+
+    A coordinator's talk with a supporter goes the same way; only a conversation's copies carry
+    its match, so a reply to a copy finds the woman it came from."""
     match.last_activity_at = ctx.now
     source = item.get("chat_message_id")
-    extra = {"match_id": match.id, "source_message_id": source}
+    extra = {"match_id": match.id if isinstance(match, Match) else None,
+             "source_message_id": source}  # fmt: skip
     text = item.get("text") or ""
     masked = mask_contacts(text) if masking(ctx) and text else None
     if masked is not None and masked.changed:
@@ -177,7 +181,13 @@ async def deliver(
 
 
 async def relay_edit(
-    ctx: FlowContext, match: Match, sender: Participant, recipient: Participant, event: InboundEvent
+    ctx: FlowContext,
+    match: Match,
+    sender: Participant,
+    recipient: Participant,
+    event: InboundEvent,
+    *,
+    notify_sender: bool = True,
 ) -> None:
     """An edit becomes an edit of the copy where the channel allows, else a new "(edited)" line."""
     match.last_activity_at = ctx.now
@@ -216,7 +226,7 @@ async def relay_edit(
     else:
         ctx.send(recipient, OutboundMessage("relay.edited", params, kind="relay"),
                  match_id=match.id, source_message_id=event.edited_message_id)  # fmt: skip
-    if masked is not None and masked.changed:
+    if masked is not None and masked.changed and notify_sender:
         ctx.send(sender, masked_notice(masked))
 
 
@@ -228,13 +238,18 @@ async def relay_message(ctx: FlowContext, match: Match, event: InboundEvent) -> 
         ctx.state.data = {k: v for k, v in ctx.state.data.items() if k != "choices"}
     if match.status == MatchStatus.PAUSED:
         return ctx.reply("relay.paused")
-    other = await other_side(ctx, match, me)
     if event.kind == EventKind.UNSUPPORTED:
         return ctx.reply("relay.unsupported")
-    if event.kind == EventKind.EDIT:
-        return await relay_edit(ctx, match, me, other, event)
-    reply_source = await _reply_source(ctx, event, match)
-    await deliver(ctx, match, me, other, kept_item(event), reply_to=reply_source)
+    # With a coordinator joined, everyone reads it; a reply threads only between two, since
+    # the original it answers lies in one chat only.
+    readers = await others_in(ctx, match, me)
+    reply_source = await _reply_source(ctx, event, match) if match.joined_by is None else None
+    for number, reader in enumerate(readers):
+        if event.kind == EventKind.EDIT:
+            await relay_edit(ctx, match, me, reader, event, notify_sender=number == 0)
+        else:
+            await deliver(ctx, match, me, reader, kept_item(event), reply_to=reply_source,
+                          notify_sender=number == 0)  # fmt: skip
 
 
 async def _reply_source(ctx: FlowContext, event: InboundEvent, match: Match) -> str | None:

@@ -11,8 +11,8 @@ stateDiagram-v2
     words --> [*]: words written (sent to coordinators, not stored) or "no, thanks"
     state "supporter" as supporter {
         [*] --> asked: conversation ended (check-in question)
-        asked --> [*]: ok / heavy (stored; heavy gets a kind word)
-        asked --> [*]: talk (stored; a coordinator is alerted)
+        asked --> [*]: ok (stored)
+        asked --> [*]: heavy / talk (stored; a talk with a coordinator asked, supporters/talk)
     }
 ```
 """
@@ -121,10 +121,7 @@ class FeedbackFlow:
         ctx.session.add(
             Feedback(match_id=match.id, side="supporter", checkin=answer, created_at=ctx.now)
         )
-        if answer == "talk":
-            await alert_coordinators(ctx, "feedback.alert_checkin", ref=match.request_id,
-                                     alias=ctx.participant.alias)  # fmt: skip
-        ctx.reply(f"feedback.checkin_reply_{answer}")
+        await _to_a_coordinator(ctx, answer, match.request_id)
 
     async def _checkin_without_match(self, ctx: FlowContext, match_id: int, answer: str) -> None:
         answered = list((ctx.state.data or {}).get("checked_in", []))
@@ -132,7 +129,18 @@ class FeedbackFlow:
             return ctx.reply("feedback.already")
         ctx.remember(checked_in=[*answered[-9:], match_id])
         ctx.session.add(Feedback(side="supporter", checkin=answer, created_at=ctx.now))
-        if answer == "talk":
-            await alert_coordinators(ctx, "feedback.alert_checkin", ref="–",
-                                     alias=ctx.participant.alias)  # fmt: skip
-        ctx.reply(f"feedback.checkin_reply_{answer}")
+        await _to_a_coordinator(ctx, answer, "–")
+
+
+async def _to_a_coordinator(ctx: FlowContext, answer: str, ref: object) -> None:
+    """ "Heavy" and "I'd like to talk" open a talk with a coordinator (supporters/talk)."""
+    talk = ctx.flows.get("talk")
+    asked = ""
+    if answer in ("heavy", "talk") and talk is not None:
+        asked = await talk.ask(ctx, f"checkin_{answer}", ref)
+    elif answer == "talk":
+        await alert_coordinators(ctx, "feedback.alert_checkin", ref=ref,
+                                 alias=ctx.participant.alias)  # fmt: skip
+    ctx.reply(f"feedback.checkin_reply_{answer}")
+    if answer == "heavy" and asked == "asked":
+        ctx.reply("talk.requested")

@@ -149,6 +149,13 @@ async def end_match(ctx: FlowContext, match: Match, *, by: Participant | None, r
         for person, other in ((seeker, supporter), (supporter, seeker)):
             if person.id != by_id:
                 ctx.send(person, OutboundMessage("relay.ended_neutral", {"alias": other.alias}))
+    if match.joined_by is not None and match.joined_by != by_id:
+        # A coordinator who joined is told too; she was only ever a guest in it.
+        coordinator = await ctx.session.get(Participant, match.joined_by)
+        if coordinator is not None:
+            ctx.send(coordinator, OutboundMessage("join.ended", {
+                "ref": match.request_id, "seeker": seeker.alias, "supporter": supporter.alias,
+            }))  # fmt: skip
     if reason not in ("ended", "idle") and not (by_id == supporter.id and reason in SHE_LEFT):
         # A hard ending stays with a supporter: she is asked how she is, as after any other.
         await send_with_choices(ctx, supporter, _checkin_question(match, "feedback.checkin_hard"))

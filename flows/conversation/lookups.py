@@ -103,6 +103,22 @@ async def supporter_matches(ctx: FlowContext, supporter_id: int) -> list[Match]:
     )
 
 
+async def writer_matches(ctx: FlowContext, participant_id: int) -> list[Match]:
+    """The open conversations she writes into as a supporter, or as a coordinator who joined."""
+    return list(
+        (
+            await ctx.session.execute(
+                select(Match)
+                .where(
+                    or_(Match.supporter_id == participant_id, Match.joined_by == participant_id),
+                    Match.status.in_(OPEN_MATCH),
+                )
+                .order_by(Match.id)
+            )
+        ).scalars()
+    )
+
+
 async def open_conversation(ctx: FlowContext) -> tuple[HelpRequest | None, Match | None]:
     """Her waiting or matched request, and any match she is in (as seeker or supporter)."""
     me = ctx.participant.id
@@ -124,7 +140,11 @@ async def my_open_match(ctx: FlowContext, match_id: int | None) -> Match | None:
     if match_id is None:
         return None
     match = await ctx.session.get(Match, match_id)
-    if match is None or ctx.participant.id not in (match.seeker_id, match.supporter_id):
+    if match is None or ctx.participant.id not in (
+        match.seeker_id,
+        match.supporter_id,
+        match.joined_by,
+    ):
         return None
     return match if match.status in OPEN_MATCH else None
 
@@ -134,6 +154,13 @@ async def other_side(ctx: FlowContext, match: Match, me: Participant) -> Partici
     other = await ctx.session.get(Participant, other_id)
     assert other is not None
     return other
+
+
+async def others_in(ctx: FlowContext, match: Match, me: Participant) -> list[Participant]:
+    """Everyone who reads what she writes: the other woman, and a coordinator who joined."""
+    ids = [match.seeker_id, match.supporter_id, match.joined_by]
+    others = [await ctx.session.get(Participant, i) for i in ids if i is not None and i != me.id]
+    return [person for person in others if person is not None]
 
 
 async def lock_state(ctx: FlowContext, model: type, participant_id: int):  # type: ignore[no-untyped-def]

@@ -5,7 +5,8 @@ several conversations always knows whom she writes to, and a message that could 
 woman is held until she says which. Where each side stands is read from the database (her
 request, her matches), so an end or a pause by the other side is seen at once. Starting and
 ending live in lifecycle, copying in delivery, a supporter's routing in routing, hand-overs in
-handover and the idle jobs in idle; this flow answers what each woman writes and taps.
+handover, a coordinator joining or taking over in joining, and the idle jobs in idle; this flow
+answers what each woman writes and taps.
 
 ```mermaid
 stateDiagram-v2
@@ -27,6 +28,12 @@ stateDiagram-v2
         held --> connected: she picks whom (held messages sent)
         connected --> connected: /switch picks the active conversation
         connected --> menu: her last conversation ends
+        connected --> connected: taken over by a coordinator (told; her words there refused)
+    }
+    state "coordinator" as coordinator {
+        [*] --> connected: /join or /takeover a flagged one (conversation/joining)
+        connected --> connected: she writes (to both women when joined, else to the woman)
+        connected --> back: /leave or /end of one she joined (where she was before)
     }
 ```
 """
@@ -38,6 +45,7 @@ from flows.context import FlowContext
 from flows.conversation.checkins import cancel_checkins
 from flows.conversation.delivery import MAX_KEPT, kept_item, relay_message
 from flows.conversation.handover import handover
+from flows.conversation.joining import leave_match
 from flows.conversation.lifecycle import end_match, go_home
 from flows.conversation.lookups import (
     RELAY,
@@ -46,14 +54,14 @@ from flows.conversation.lookups import (
     my_open_match,
     other_side,
     seeker_match,
-    supporter_matches,
     waiting_request_of,
+    writer_matches,
 )
 from flows.conversation.offers import withdraw_offers
 from flows.conversation.requests import tell_where_she_stands, waiting_buttons
 from flows.conversation.routing import from_supporter, pick, show_selector, switch_menu
 from flows.events import Button, EventKind, InboundEvent
-from models import HelpRequest, RequestStatus
+from models import HelpRequest, Match, RequestStatus
 
 NAME = RELAY
 
@@ -89,7 +97,7 @@ class RelayFlow:
                 ctx.go(RELAY, RelayStep.WAITING, request_id=request.id, kept=kept)
                 return await tell_where_she_stands(ctx, me, request, offered=0)
             return await go_home(ctx)
-        matches = await supporter_matches(ctx, me.id)
+        matches = await writer_matches(ctx, me.id)
         if not matches:
             return await go_home(ctx)
         data = dict(ctx.state.data or {}) if ctx.state.flow == RELAY else {}
@@ -143,14 +151,12 @@ class RelayFlow:
             match = await my_open_match(ctx, match_id)
             if match is None:
                 return ctx.reply("relay.already_ended")
-            await end_match(ctx, match, by=me, reason="ended")
-            return
-        matches = await supporter_matches(ctx, me.id)
+            return await self._end_mine(ctx, match)
+        matches = await writer_matches(ctx, me.id)
         if not matches:
             return ctx.reply("relay.nothing_to_end")
         if len(matches) == 1:
-            await end_match(ctx, matches[0], by=me, reason="ended")
-            return
+            return await self._end_mine(ctx, matches[0])
         # Never guess which conversation to end.
         buttons = [
             Button(
@@ -161,6 +167,12 @@ class RelayFlow:
             for m in matches
         ]
         ctx.reply("relay.end_which", buttons=buttons)
+
+    async def _end_mine(self, ctx: FlowContext, match: Match) -> None:
+        """A coordinator who joined leaves; whoever is the supporter side ends it for both."""
+        if match.joined_by == ctx.participant.id:
+            return await leave_match(ctx, match)
+        await end_match(ctx, match, by=ctx.participant, reason="ended")
 
     async def _cancel(self, ctx: FlowContext, request_id: int | None) -> None:
         me = ctx.participant

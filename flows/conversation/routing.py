@@ -10,13 +10,12 @@ from flows.context import FlowContext
 from flows.conversation.delivery import MAX_KEPT, deliver, kept_item, relay_message
 from flows.conversation.lifecycle import go_home
 from flows.conversation.lookups import (
-    OPEN_MATCH,
     RELAY,
     RelayStep,
     is_seeker,
     my_open_match,
     other_side,
-    supporter_matches,
+    writer_matches,
 )
 from flows.events import Button, EventKind, InboundEvent
 from models import Match, MatchStatus, OutboxMessage
@@ -35,7 +34,7 @@ async def show_selector(ctx: FlowContext, matches: list[Match], text_id: str) ->
 
 async def switch_menu(ctx: FlowContext) -> None:
     me = ctx.participant
-    matches = await supporter_matches(ctx, me.id) if not is_seeker(me) else []
+    matches = await writer_matches(ctx, me.id) if not is_seeker(me) else []
     if not matches:
         return ctx.reply("relay.nothing_to_switch")
     if ctx.state.flow != RELAY:
@@ -48,9 +47,9 @@ async def pick(ctx: FlowContext, match_id: int) -> None:
     me = ctx.participant
     match = await my_open_match(ctx, match_id)
     data = dict(ctx.state.data or {}) if ctx.state.flow == RELAY else {}
-    if match is None or match.supporter_id != me.id:
+    if match is None or me.id not in (match.supporter_id, match.joined_by):
         ctx.reply("relay.already_ended")
-        others = await supporter_matches(ctx, me.id)
+        others = await writer_matches(ctx, me.id)
         if data.get("held") and others:
             return await show_selector(ctx, others, "relay.which_conversation")
         data.pop("held", None)  # nobody left to receive them: her words are not kept
@@ -105,9 +104,9 @@ async def route(ctx: FlowContext, event: InboundEvent | None, matches: list[Matc
     if active in by_id:
         return by_id[active]
     if event is not None and isinstance(active, int):
-        # The woman she was writing to has ended it: her words must not fall to another.
-        ended = await ctx.session.get(Match, active)  # None when she was erased: ask whom
-        return ended if ended is not None and ended.supporter_id == ctx.participant.id else None
+        # The woman she was writing to has ended it (or a coordinator took it over): her words
+        # must not fall to another.
+        return await ctx.session.get(Match, active)  # None when she was erased: ask whom
     if len(matches) == 1:
         return matches[0]
     return None
@@ -115,14 +114,15 @@ async def route(ctx: FlowContext, event: InboundEvent | None, matches: list[Matc
 
 async def from_supporter(ctx: FlowContext, event: InboundEvent) -> None:
     me = ctx.participant
-    matches = await supporter_matches(ctx, me.id)
+    matches = await writer_matches(ctx, me.id)
     if not matches:
         ctx.reply("relay.no_open_conversations")
         return await go_home(ctx)
     if ctx.state.flow != RELAY:
         ctx.go(RELAY, RelayStep.CONNECTED)
     match = await route(ctx, event, matches)
-    if match is not None and match.status not in OPEN_MATCH:
+    if match is not None and match.id not in {m.id for m in matches}:
+        # Ended, or no longer hers (taken over by a coordinator): never relayed from here.
         if ctx.state.data.get("active_match") == match.id:
             ctx.state.data = {**ctx.state.data, "active_match": None}  # told once
         seeker = await other_side(ctx, match, me)

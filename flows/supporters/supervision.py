@@ -1,4 +1,5 @@
-"""Supervision for coordinators, never the words: `/live`, `/queue` and `/load`.
+"""Supervision for coordinators, never the words: `/live`, `/queue` and `/load`; `/join`,
+`/leave` and `/takeover` of a conversation flagged for danger (conversation/joining does it).
 
 `/live` gives each conversation going on now (reference, both aliases, topic, language, minutes,
 danger first); `/queue` the requests still waiting (urgent first, then the longest waiting);
@@ -10,6 +11,8 @@ stateDiagram-v2
     any --> any: /live (one line per live conversation, flagged first; audited)
     any --> any: /queue (one line per waiting request, urgent first; audited)
     any --> any: /load (one line per supporter in good standing; audited)
+    any --> relay: /join REF, /takeover REF (a flagged conversation; see conversation/joining)
+    relay --> any: /leave (back where she was)
     any --> any: not a coordinator (unknown command)
 ```
 """
@@ -25,6 +28,7 @@ from flows.conversation.eligibility import (
     supporters_in_good_standing,
     weekly_match_counts,
 )
+from flows.conversation.joining import join_match, leave_match, take_over
 from flows.conversation.lookups import OPEN_MATCH, language_param, topic_param
 from flows.events import InboundEvent
 from flows.supporters.wellbeing import is_paused
@@ -46,6 +50,14 @@ class SupervisionFlow:
             return await self._queue(ctx)
         if event.command == "load":
             return await self._load(ctx)
+        if event.command == "leave":
+            return await leave_match(ctx)
+        if event.command in ("join", "takeover"):
+            ref = (event.args or "").strip().lstrip("#")
+            if not ref.isdigit():
+                return ctx.reply("join.usage", command=f"/{event.command}")
+            act = join_match if event.command == "join" else take_over
+            return await act(ctx, int(ref))
         seeker, supporter = aliased(Participant), aliased(Participant)
         rows = (
             await ctx.session.execute(

@@ -4,8 +4,8 @@ A pause takes her off new requests for the time she chooses (her open conversati
 tells her when it is over; `/available` ends it sooner. The weekly question goes to every
 supporter in good standing who was on duty or in a conversation that week, in her own weekly
 hours (without any, the hours the bot may write first): outside them it waits for the next
-moment inside. "heavy" and "I'd like to talk" reach a coordinator. Only the answer is kept,
-never who gave it.
+moment inside. "heavy" and "I'd like to talk" open a talk with a coordinator (supporters/talk).
+Only the answer is kept, never who gave it.
 
 ```mermaid
 stateDiagram-v2
@@ -13,7 +13,7 @@ stateDiagram-v2
     any --> any: /pause (how long? 1 day, 3 days, a week, two weeks)
     any --> any: a length chosen (paused until then; told when it is over)
     any --> any: weekly question due outside her hours (moved to the next moment inside them)
-    any --> any: weekly question answered (ok / heavy / talk: a coordinator is told)
+    any --> any: weekly question answered (ok / heavy / talk: a talk with a coordinator asked)
     any --> any: not a supporter (unknown command)
 ```
 """
@@ -25,13 +25,13 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from flows.alerts import alert_coordinators
 from flows.audit import audit
 from flows.commands import unknown_command
 from flows.context import FlowContext
 from flows.conversation.lookups import send_with_choices
 from flows.conversation.reach import next_reachable
 from flows.events import Button, EventKind, InboundEvent, OutboundMessage
+from flows.supporters.talk import ask_for_coordinator
 from flows.weekly_hours import next_within_hours
 from i18n import N_
 from models import Feedback, Match, Participant, Role, ScheduledJob, SupporterProfile
@@ -99,9 +99,8 @@ class WellbeingFlow:
             return
         ctx.remember(weekly_answered=week)
         ctx.session.add(Feedback(side="weekly", checkin=answer, created_at=ctx.now))
-        if answer in ("heavy", "talk"):
-            await alert_coordinators(ctx, "wellbeing.alert_weekly", alias=ctx.participant.alias,
-                                     answer={"msgid": f"feedback.checkin_{answer}"})  # fmt: skip
+        if answer in ("heavy", "talk"):  # a coordinator is asked to talk with her
+            await ask_for_coordinator(ctx, f"weekly_{answer}")
         ctx.reply(f"wellbeing.weekly_reply_{answer}")
 
 
