@@ -1,4 +1,5 @@
-"""The async engine and session factory: no logged parameters; SQLite tuned for several workers."""
+"""The async engine and session factory: no logged parameters; SQLite tuned for several workers
+(WAL, one writer at a time in a process, a short busy timeout between processes)."""
 
 from typing import Any
 
@@ -11,19 +12,26 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from models.sqlite_writes import serialise_writes
+
+BUSY_SECONDS = 5.0
+
 
 def make_engine(url: str, *, echo: bool = False) -> AsyncEngine:
     if url.startswith("sqlite"):
+        # Writers of this process queue on one lock (models.sqlite_writes); the busy timeout
+        # is only for other processes on the same file, and short: callers retry.
         engine = create_async_engine(
-            url, echo=echo, hide_parameters=True, connect_args={"timeout": 30}
+            url, echo=echo, hide_parameters=True, connect_args={"timeout": BUSY_SECONDS}
         )
+        serialise_writes(engine)
 
         @event.listens_for(engine.sync_engine, "connect")
         def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA foreign_keys=ON")
-            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.execute(f"PRAGMA busy_timeout={int(BUSY_SECONDS * 1000)}")
             # Deleted rows are overwritten, so an erased person leaves nothing in the file.
             cursor.execute("PRAGMA secure_delete=ON")
             cursor.close()
