@@ -119,6 +119,11 @@ class Peerline:
             self._scheduler = start_ticking(self.jobs, self.settings.scheduler_tick_seconds)
 
     async def stop(self) -> None:
+        # First nothing new comes in, and what a poller already fetched is journaled.
+        for channel in self.channels.values():
+            stop_receiving = getattr(channel, "stop_receiving", None)
+            if stop_receiving is not None:
+                await stop_receiving()
         if self._scheduler is not None:
             self._scheduler.shutdown(wait=False)
         await self.sender.stop()  # in-flight sends finish and are recorded; the rest wait

@@ -196,6 +196,19 @@ class _Server(uvicorn.Server):
         if self.service.console is not None:
             self.service.console.close()
 
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        with super().capture_signals():
+            try:
+                yield
+            finally:
+                # uvicorn raises the signals it caught again once it has stopped serving, and
+                # a SIGTERM raised again kills the process before the service has stopped (its
+                # lanes, sender and poller): a SIGTERM ends in `service.stop()` instead.
+                self._captured_signals = [
+                    sig for sig in self._captured_signals if sig != signal.SIGTERM
+                ]
+
 
 @app.command()
 def worker(migrate: bool = typer.Option(False, help="Migrate the database first.")) -> None:

@@ -56,6 +56,11 @@ class InboundProcessor:
         """Stop claiming; let the updates in hand finish (or roll back), then free the lanes."""
         self._stopping = True
         if self._task is not None:
+            # Not cancelled mid-claim: a claim committed but cancelled before its lanes were
+            # started would hold them, unworked, until the lease ran out.
+            self.wake()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.shield(self._task), grace)
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
@@ -70,7 +75,7 @@ class InboundProcessor:
 
     async def run_forever(self, idle_seconds: float = 0.5) -> None:
         lanes_ready = False
-        while True:
+        while not self._stopping:
             self._wake.clear()
             try:
                 if not lanes_ready:

@@ -166,11 +166,19 @@ class TelegramChannel:
             )
             self._poll_task = asyncio.create_task(self._take_polled(), name="telegram-polling")
 
-    async def stop(self) -> None:
+    async def stop_receiving(self, within: float = 10.0) -> None:
+        """SIGTERM: fetch nothing more, and journal what was fetched. PTB confirms the updates
+        it fetched to Telegram when it stops, so one not yet journaled would never come again."""
         updater = self.application.updater
         if updater is not None and updater.running:
             with contextlib.suppress(Exception):
                 await updater.stop()
+        if self._poll_task is not None and not self._poll_task.done():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.application.update_queue.join(), within)
+
+    async def stop(self) -> None:
+        await self.stop_receiving()
         if self._poll_task is not None:
             self._poll_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -183,20 +191,28 @@ class TelegramChannel:
 
     async def _take_polled(self) -> None:
         """Journal what PTB's updater fetched, as the webhook route does."""
+        queue = self.application.update_queue
         while True:
-            update = await self.application.update_queue.get()
-            delivery = (
-                delivery_of(update.to_dict(), bot_id=self.bot_id)
-                if isinstance(update, Update)
-                else None
-            )
-            while delivery is not None:
-                try:
-                    if not await self.journal.append(delivery):
-                        _dropped_duplicate()
-                    break
-                except JournalUnavailable:
-                    await asyncio.sleep(1.0)  # the database is away: hold the update, retry
+            fetched = [await queue.get()]
+            while not queue.empty():  # one fetch at once: one group commit, in their order
+                fetched.append(queue.get_nowait())
+            try:
+                await asyncio.gather(*(self._journal_polled(update) for update in fetched))
+            finally:
+                for _ in fetched:
+                    queue.task_done()  # `stop_receiving` waits until every fetched one is done
+
+    async def _journal_polled(self, update: Any) -> None:
+        if not isinstance(update, Update):
+            return
+        delivery = delivery_of(update.to_dict(), bot_id=self.bot_id)
+        while delivery is not None:
+            try:
+                if not await self.journal.append(delivery):
+                    _dropped_duplicate()
+                return
+            except JournalUnavailable:
+                await asyncio.sleep(1.0)  # the database is away: hold the update, retry
 
     # -- inbound -----------------------------------------------------------------------------
 

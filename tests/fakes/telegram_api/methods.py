@@ -192,7 +192,7 @@ class BotMethods:
         if params.get("allowed_updates") is not None:  # Telegram remembers the last list
             self._allowed_updates = list(params["allowed_updates"])
         offset = int(params.get("offset") or 0)
-        limit = int(params.get("limit") or 100)
+        limit = min(int(params.get("limit") or 100), getattr(self, "fetch_limit", 100))
         deadline = time.monotonic() + min(float(params.get("timeout") or 0), self.long_poll_cap)
         while True:
             self._changed.clear()

@@ -82,6 +82,7 @@ class FakeBotAPI(BotMethods):
         self._changed = asyncio.Event()  # set whenever an update is queued or a call recorded
         self._closing = False
         self.latency = 0.0  # seconds each call takes to answer
+        self.fetch_limit = 100  # at most this many updates for one getUpdates
         self._server = LocalServer(
             Starlette(
                 routes=[
@@ -223,6 +224,11 @@ class FakeBotAPI(BotMethods):
         return file_path
 
     # -- updates ---------------------------------------------------------------------------
+
+    @property
+    def unconfirmed(self) -> int:
+        """Updates no getUpdates offset has confirmed yet: those Telegram would send again."""
+        return len(self._updates)
 
     def push_update(self, update: JSONDict) -> JSONDict:
         """Queue an update for ``getUpdates``; assigns ``update_id`` when missing."""
