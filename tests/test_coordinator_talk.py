@@ -116,6 +116,14 @@ async def test_a_supporter_in_a_talk_still_hears_her_woman_and_writes_to_her_aga
         await helper.text("She writes to me, I will answer her now")
         assert rose.texts[-1].startswith("Sup s1: She writes to me")
         assert not [t for t in her.texts if "answer her now" in t]
+        await helper.command("switch")  # to her conversation, the talk still open
+        await helper.tap(helper.choices("switch:")[0])
+        await helper.text("Yes, one moment.")
+        assert her.texts[-1] == "Sup s1: Yes, one moment."
+        await helper.command("coordinator")  # and back into the talk
+        assert helper.texts[-1] == "You are already talking with coordinator Rose: just write here."
+        await helper.text("I am back")
+        assert rose.texts[-1] == "Sup s1: I am back" and "I am back" not in her.texts[-1]
         await rose.command("end")
         assert helper.texts[-1] == "Rose ended the talk. Take care."
         await helper.text("Yes, I am here.")

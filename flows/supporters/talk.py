@@ -11,6 +11,7 @@ Nothing of it reaches a woman she supports. Asking, accepting and ending are aud
 stateDiagram-v2
     [*] --> waiting: she asks (coordinators on duty asked, else all; a reminder planned)
     waiting --> waiting: asked again (told it is on its way)
+    open --> open: /coordinator again (her words go to the talk again, e.g. after /switch)
     waiting --> waiting: nobody took it in time (every coordinator reminded)
     waiting --> open: a coordinator accepts (both moved into the talk; the others told)
     open --> open: either writes (copied to the other under her alias)
@@ -153,6 +154,8 @@ class TalkFlow:
         if status == TalkStatus.OPEN:
             talk = await open_talk_of(ctx, me.id)
             other = await ctx.session.get(Participant, talk.coordinator_id or 0) if talk else None
+            if talk is not None:  # back into it (after /switch, or a conversation she took)
+                _into_talk(ctx, talk.id)
             return ctx.reply("talk.already_open", alias=other.alias if other else "–")
         ctx.reply("talk.requested" if status == "asked" else "talk.already_waiting")
 
