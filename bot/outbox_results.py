@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, null, update
+from sqlalchemy import bindparam, case, null, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.ratelimit import RateLimiter
@@ -31,6 +31,9 @@ MAX_ATTEMPTS = 8
 WINDOW_WAIT_AT_MOST = timedelta(days=7)
 
 _table = OutboxMessage.__table__
+# Channels that report delivery later (WhatsApp: Twilio's status callback): the sealed words stay
+# until the final status, or a day at most (retention), so a later 63016 can wait for her.
+_KEEPS_UNTIL_STATUS = _table.c.channel == "whatsapp"
 _SENT = (
     update(_table)
     .where(_table.c.id == bindparam("b_id"))
@@ -38,8 +41,8 @@ _SENT = (
         status=OutboxStatus.SENT,
         channel_message_id=bindparam("b_message_id"),
         sent_at=bindparam("b_at"),
-        params=null(),
-        media=null(),
+        params=case((_KEEPS_UNTIL_STATUS, _table.c.params), else_=null()),
+        media=case((_KEEPS_UNTIL_STATUS, _table.c.media), else_=null()),
         lease_until=null(),
         error=null(),
     )

@@ -215,7 +215,10 @@ async def _drop_copies_of_her_messages(
     waiting = (
         await session.execute(
             select(OutboxMessage).where(
-                OutboxMessage.status.in_([OutboxStatus.PENDING, OutboxStatus.SENDING]),
+                # SENT: a WhatsApp copy keeps its words until Twilio's final status.
+                OutboxMessage.status.in_(
+                    [OutboxStatus.PENDING, OutboxStatus.SENDING, OutboxStatus.SENT]
+                ),
                 OutboxMessage.participant_id != person_id,
                 OutboxMessage.params.is_not(None),
             )

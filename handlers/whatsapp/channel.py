@@ -32,11 +32,10 @@ from handlers.whatsapp.parse import NAME, PREFIX
 from handlers.whatsapp.render import compose, split_body
 from handlers.whatsapp.twilio_client import make_twilio_client
 from handlers.whatsapp.webhooks import INBOUND_PATH, STATUS_PATH, SignedForms, WhatsAppWebhooks
-from handlers.whatsapp.window import TEMPLATE_KINDS, window_open
+from handlers.whatsapp.window import OUTSIDE_WINDOW_CODES, TEMPLATE_KINDS, window_open
 
 log = logging.getLogger(__name__)
 
-OUTSIDE_WINDOW_CODES = frozenset({63016})
 # Opted out (STOP), blocked the business, or not reachable on WhatsApp at all.
 UNREACHABLE_CODES = frozenset({21610, 63014, 63024, 63003})
 RATE_LIMIT_CODES = frozenset({20429, 63018, 14107})

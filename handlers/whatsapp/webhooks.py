@@ -28,6 +28,7 @@ from handlers.whatsapp.parse import (
     parse_status,
     unusable_form,
 )
+from handlers.whatsapp.window import OUTSIDE_WINDOW_CODES, wait_for_window
 from models import OutboxMessage, OutboxStatus, Participant, ParticipantStatus
 
 log = logging.getLogger(__name__)
@@ -142,6 +143,9 @@ class WhatsAppWebhooks:
                 )
             ).scalar_one_or_none()
             if row is not None:
+                if status.failed and status.error_code in OUTSIDE_WINDOW_CODES:
+                    if wait_for_window(row):
+                        return
                 if status.failed:
                     row.status = OutboxStatus.FAILED
                     row.error = f"twilio {status.error_code or status.status}"[:120]
@@ -149,6 +153,9 @@ class WhatsAppWebhooks:
                     new = DELIVERY_STATUS[STATUS_RANK[status.status]]
                     if _later(new, row.status):
                         row.status = new
+                if row.status != OutboxStatus.SENT:
+                    # A final status: the words kept for a late 63016 go now.
+                    row.params = row.media = None
             if not (status.failed and status.error_code in STOPPING_CODES):
                 return
             participant = None

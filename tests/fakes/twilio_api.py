@@ -224,6 +224,34 @@ class FakeTwilioAPI:
             params[f"MediaContentType{index}"] = content_type
         return params
 
+    def make_status(
+        self,
+        message_sid: str,
+        status: str,
+        *,
+        to: str,
+        error_code: int | None = None,
+        from_: str = "whatsapp:+14155238886",
+    ) -> dict[str, str]:
+        """Form fields of a status callback for a message we accepted (``ErrorCode`` when it
+        failed or was undelivered, as Twilio sends it)."""
+        params = {
+            "ChannelPrefix": "whatsapp",
+            "ApiVersion": "2010-04-01",
+            "MessageStatus": status,
+            "SmsSid": message_sid,
+            "SmsStatus": status,
+            "ChannelInstallSid": "XE" + "0" * 32,
+            "To": to,
+            "From": from_,
+            "MessageSid": message_sid,
+            "AccountSid": self.account_sid,
+            "ChannelToAddress": to.removeprefix("whatsapp:"),
+        }
+        if error_code is not None:
+            params["ErrorCode"] = str(error_code)
+        return params
+
     async def deliver_webhook(self, url: str, params: TwilioParams) -> int:
         """POST ``params`` form-encoded to ``url`` with a valid ``X-Twilio-Signature``."""
         headers = {"X-Twilio-Signature": sign_twilio_request(self.auth_token, url, params)}
