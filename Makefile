@@ -49,6 +49,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.broadcast
 	$(BIN)/python -m bench.webhook_compare
 	$(BIN)/python -m bench.matching
+	$(BIN)/python -m bench.memory
 
 clean:
 	rm -rf $(VENV) .pytest_cache peerline.db peerline.key
