@@ -27,7 +27,7 @@ from handlers.base import Channel
 from handlers.console import ConsoleChannel
 from handlers.journal import InboundJournal
 from models import OutboxMessage, OutboxStatus, sealed
-from models.db import make_engine, make_session_factory, truncate_wal
+from models.db import make_engine, make_read_factory, make_session_factory, truncate_wal
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +66,7 @@ class Peerline:
             self.session_factory, self.vault.unseal, {},
             lease_seconds=settings.inbound_lease_seconds,
             concurrency=settings.inbound_concurrency,
+            read_factory=make_read_factory(self.engine),
         )  # fmt: skip
         self.journal = InboundJournal(
             self.session_factory, self.vault.seal, on_committed=self.inbound.wake

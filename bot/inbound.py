@@ -39,6 +39,8 @@ class InboundProcessor:
     lease_seconds: float = 30.0
     concurrency: int = 8
     holder: str = field(default_factory=lambda: f"inbound-{uuid.uuid4().hex[:12]}")
+    # For the lane reads, which write nothing (models.db.make_read_factory); else the above.
+    read_factory: async_sessionmaker[AsyncSession] | None = None
     _wake: asyncio.Event = field(default_factory=asyncio.Event)
     _lanes: dict[int, asyncio.Task[None]] = field(default_factory=dict)
     _task: asyncio.Task[None] | None = None
@@ -165,7 +167,7 @@ class InboundProcessor:
             )
 
     async def _read(self, lane: int) -> list[tuple[str, str, bytes]]:
-        async with self.session_factory() as session:
+        async with (self.read_factory or self.session_factory)() as session:
             query = (
                 select(
                     ProcessedInbound.channel, ProcessedInbound.message_id, ProcessedInbound.payload

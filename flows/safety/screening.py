@@ -30,15 +30,24 @@ def load_lexicons(lexicon_dir: Path | None = None) -> Lexicons:
 
     Raises LexiconError ("file:line: problem") for the first problem found.
     """
-    folder = Path(lexicon_dir or DEFAULT_LEXICON_DIR).resolve()
+    given = Path(lexicon_dir or DEFAULT_LEXICON_DIR)
+    # Every message is screened: a hit on an absolute folder costs no file system call.
+    cached = _CACHE.get(given) if given.is_absolute() else None
+    if cached is not None:
+        return cached
+    folder = given.resolve()
     cached = _CACHE.get(folder)
     if cached is not None:
+        if given.is_absolute():
+            _CACHE[given] = cached
         return cached
     files = sorted(folder.glob("*.yaml"))
     if not files:
         raise LexiconError(f"{folder.name}:0: no *.yaml lexicon files in {folder}")
     lexicons = Lexicons([read_lexicon_file(path) for path in files])
     _CACHE[folder] = lexicons
+    if given.is_absolute():
+        _CACHE[given] = lexicons
     return lexicons
 
 
