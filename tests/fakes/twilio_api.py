@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import secrets
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -122,6 +123,7 @@ class FakeTwilioAPI:
         # Seconds each accepted send takes to answer, after the message exists at "Twilio":
         # a sender killed meanwhile never hears of a message that was created.
         self.latency = 0.0
+        self.arrivals: list[tuple[float, str]] = []  # (monotonic time, To) of accepted sends
         self._errors: list[_ScriptedError] = []
         self._media: dict[tuple[str, str], _Media] = {}
         self._server = LocalServer(
@@ -187,6 +189,7 @@ class FakeTwilioAPI:
         self.messages.clear()
         self.attempts.clear()
         self._created.clear()
+        self.arrivals.clear()
         self._errors.clear()
 
     # -- the other direction: Twilio calling the app ----------------------------------------
@@ -292,6 +295,7 @@ class FakeTwilioAPI:
         if missing is not None:
             return _twilio_error(400, missing)
         self.messages.append(fields)
+        self.arrivals.append((time.monotonic(), fields["To"]))
         resource = self._message_resource(fields)
         at = datetime.now(UTC).replace(microsecond=0)
         self._created.append((at, {**resource, "date_sent": format_datetime(at), "status": "sent"}))
