@@ -74,6 +74,13 @@ class InboundProcessor:
                 task.cancel()
             await asyncio.gather(*lanes, return_exceptions=True)
         self._lanes.clear()
+        # A lane cancelled after the grace may not have given its lease back: all of this
+        # process's go back at once, so another process takes them now, not when they expire.
+        with contextlib.suppress(Exception):
+            async with self.session_factory() as session, session.begin():
+                await session.execute(
+                    update(Lease).where(Lease.holder == self.holder).values(holder=None, until=None)
+                )
 
     async def run_forever(self, idle_seconds: float = 0.5) -> None:
         lanes_ready = False
