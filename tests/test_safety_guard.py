@@ -2,6 +2,7 @@
 
 from sqlalchemy import select
 
+from flows import metrics
 from flows.events import EventKind
 from models import GuardMark, HelpRequest, OutboxMessage, Participant, ParticipantStatus
 from tests.support import ChatUser, Person, World, running_service
@@ -159,3 +160,21 @@ async def test_on_whatsapp_the_help_paths_name_commands_instead_of_numbered_choi
         help_paths = [m for m in replies if "800 120 002" in m.text]
         assert len(help_paths) == 1 and help_paths[0].buttons == ()
         assert any("/exit" in m.text and "/sos" in m.text for m in replies)
+
+
+async def test_when_no_layer_can_screen_it_is_counted_and_her_message_still_goes_on(
+    database_url, tmp_path
+):
+    (tmp_path / "xx.yaml").write_text("language: xx\nentries: []\n", encoding="utf-8")
+    sample = {"layer": "all"}
+    before = metrics.registry.get_sample_value("peerline_screening_errors_total", sample) or 0.0
+    async with running_service(database_url) as service:  # lexicons only, as in flow tests
+        service.screen.lexicon_dir = tmp_path  # a lexicon a coordinator broke
+        world = World.around(service)
+        supporter = await world.supporter("s1", alias="Sup One")
+        her = await world.seeker("h1")
+        await connect(world, her, supporter)
+        await her.text(VIOLENT)
+        assert any(VIOLENT in t for t in supporter.texts), "her message is still relayed"
+        after = metrics.registry.get_sample_value("peerline_screening_errors_total", sample)
+        assert after == before + 1
