@@ -5,7 +5,6 @@ import os
 import signal
 import socket
 import sys
-import time
 from pathlib import Path
 
 import httpx
@@ -63,7 +62,6 @@ async def test_the_worker_serves_health_and_metrics_on_its_own_port(tmp_path):
         assert "peerline_job_failures_total" in text or "peerline_outbox_queue_depth" in text
         assert webhook.status_code == 404  # the worker takes no webhooks
     finally:
-        started = time.monotonic()
         process.send_signal(signal.SIGTERM)
         await asyncio.wait_for(process.wait(), 30)
-    assert time.monotonic() - started < 5
+    assert process.returncode == 0  # stopped by its own SIGTERM handling, not killed
