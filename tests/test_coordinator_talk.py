@@ -5,7 +5,15 @@ from sqlalchemy import select
 
 from flows.supporters.wellbeing import ROUND_JOB
 from i18n import translate
-from models import AuditEntry, CoordinatorTalk, Match, MatchStatus, ScheduledJob, TalkStatus
+from models import (
+    AuditEntry,
+    CoordinatorTalk,
+    Feedback,
+    Match,
+    MatchStatus,
+    ScheduledJob,
+    TalkStatus,
+)
 from tests.support import World, running_service
 from tests.test_coordinator_tools import peerline
 from tests.test_relay import connected
@@ -256,7 +264,8 @@ async def test_a_coordinator_takes_a_flagged_conversation_over_and_the_supporter
         her, helper, ref = await flagged(world)
         await rose.command("join", str(ref))
         await rose.command("takeover", str(ref))
-        assert helper.texts[-1].startswith("Coordinator Rose is continuing your conversation")
+        assert helper.texts[-2].startswith("Coordinator Rose is continuing your conversation")
+        assert helper.texts[-1] == translate("en", "feedback.checkin_hard")
         assert her.texts[-1] == translate("en", "takeover.seeker", {"alias": "Rose"})
         assert rose.texts[-1].startswith(f"You continue #{ref} with Her h1.")
 
@@ -303,3 +312,42 @@ async def test_taken_over_while_she_was_writing_to_it_her_words_fall_to_nobody_e
         assert not [t for t in other.texts + her.texts if "Meant for" in t]
         await helper.text("Now for Her h2")  # told once; the one left is hers
         assert other.texts[-1] == "Sup s1: Now for Her h2"
+
+
+async def test_the_supporter_taken_off_a_conversation_is_asked_how_she_is(database_url):
+    async with running_service(database_url) as service:
+        world = World.around(service)
+        rose = await world.supporter("c1", role="coordinator", alias="Rose")
+        iris = await world.supporter("c2", role="coordinator", alias="Iris")
+        her, helper, ref = await flagged(world)
+        await rose.command("takeover", str(ref))
+        assert helper.texts[-1] == translate("en", "feedback.checkin_hard")
+        choices = helper.choices("feedback:checkin")
+        assert [c.rsplit(":", 1)[1] for c in choices] == ["ok", "heavy", "talk"]
+        her_choices = her.choices("feedback:checkin")
+        await her.tap(choices[2])  # the woman cannot answer for her
+        assert her_choices == [] and await feedback_rows(service) == []
+
+        asked = len(iris.texts)
+        await helper.tap(choices[2])  # "I'd like to talk to a coordinator"
+        assert helper.texts[-1] == translate("en", "feedback.checkin_reply_talk")
+        assert len(iris.texts) > asked  # a coordinator is asked to talk with her
+        await helper.tap(choices[0])
+        assert helper.texts[-1] == translate("en", "feedback.already")
+        await iris.tap(choices[1])  # nor can anyone else
+        assert await feedback_rows(service) == [("supporter", None, "talk")]
+
+        await rose.command("end")  # Rose's own check-in for the conversation is hers to answer
+        await rose.tap(rose.choices("feedback:checkin")[0])
+        async with service.session_factory() as session:
+            match_id = (await session.execute(select(Match.id))).scalar_one()
+        assert set(await feedback_rows(service)) == {
+            ("supporter", None, "talk"), ("supporter", match_id, "ok"),
+        }  # fmt: skip
+
+
+async def feedback_rows(service) -> list[tuple]:
+    async with service.session_factory() as session:
+        rows = await session.execute(select(Feedback.side, Feedback.match_id, Feedback.checkin)
+                                     .where(Feedback.side == "supporter"))  # fmt: skip
+        return [tuple(row) for row in rows.all()]

@@ -81,7 +81,8 @@ async def test_coordinators_answer_join_and_take_over_on_telegram(database_url):
 
         # Rose takes it over: Dalia is told and leaves; Rose continues with her.
         await rose.say(f"/takeover {ref}")
-        assert dalia.texts()[-1].startswith("Coordinator Rose is continuing your conversation")
+        assert dalia.texts()[-2].startswith("Coordinator Rose is continuing your conversation")
+        assert dalia.texts()[-1].startswith("That conversation ended suddenly")  # how is she?
         assert leyla.texts()[-1].startswith("Coordinator Rose is continuing this conversation")
         await leyla.say("My sister lives nearby.")
         assert rose.texts()[-1] == f"{seeker_alias}: My sister lives nearby."

@@ -6,6 +6,7 @@ from sqlalchemy import func, select
 
 from flows.safety.retention import KIND, ensure_scheduled
 from models import (
+    CoordinatorTalk,
     DailyCount,
     HelpRequest,
     Match,
@@ -16,6 +17,7 @@ from models import (
     ProcessedInbound,
     RequestStatus,
     ScheduledJob,
+    TalkStatus,
 )
 from tests.support import World, running_service
 
@@ -110,3 +112,39 @@ async def test_starting_the_service_plans_exactly_one_purge(database_url):
                 select(ScheduledJob).where(ScheduledJob.kind == KIND)
             )).scalars().all()  # fmt: skip
         assert len(jobs) == 1 and jobs[0].done_at is None
+
+
+async def test_ended_coordinator_talks_go_after_the_retention_days_and_open_ones_stay(
+    database_url,
+):
+    async with running_service(database_url, retention_days=90) as service:
+        world = World.around(service)
+        helper = await (await world.supporter("s1", alias="Sup One")).participant()
+        rose = await (await world.supporter("c1", role="coordinator")).participant()
+        now, day = service.clock.now(), timedelta(days=1)
+        async with service.session_factory() as session, session.begin():
+            for status, ended_days_ago, reason in (
+                (TalkStatus.ENDED, 100, "old"), (TalkStatus.ENDED, 10, "recent"),
+                (TalkStatus.OPEN, None, "open"), (TalkStatus.WAITING, None, "waiting"),
+            ):  # fmt: skip
+                ended = now - ended_days_ago * day if ended_days_ago else None
+                session.add(CoordinatorTalk(
+                    supporter_id=helper.id, coordinator_id=rose.id, status=status, reason=reason,
+                    created_at=now - 200 * day, last_activity_at=ended or now - 200 * day,
+                    ended_at=ended, ended_by="supporter" if ended else None,
+                ))  # fmt: skip
+
+        async def purge_now() -> tuple[list[str], int | None]:
+            async with service.session_factory() as session, session.begin():
+                session.add(ScheduledJob(kind=KIND, due_at=service.clock.now(), payload={}))
+            await world.run_jobs()
+            async with service.session_factory() as session:
+                left = (await session.execute(select(CoordinatorTalk.reason))).scalars().all()
+                purged = (await session.execute(
+                    select(func.sum(DailyCount.value)).where(DailyCount.name == "purged.talks")
+                )).scalar_one()  # fmt: skip
+            return sorted(left), purged
+
+        assert await purge_now() == (["open", "recent", "waiting"], 1)
+        service.clock.advance(81 * 24 * 3600)  # now the recent one ended 91 days ago
+        assert await purge_now() == (["open", "waiting"], 2)

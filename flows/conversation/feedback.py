@@ -13,6 +13,7 @@ stateDiagram-v2
         [*] --> asked: conversation ended (check-in question)
         asked --> [*]: ok (stored)
         asked --> [*]: heavy / talk (stored; a talk with a coordinator asked, supporters/talk)
+        [*] --> asked: a coordinator took her conversation over (answer stored apart from it)
     }
 ```
 """
@@ -27,7 +28,7 @@ from flows.conversation.lookups import is_seeker
 from flows.conversation.masking import mask_contacts
 from flows.events import Button, EventKind, InboundEvent
 from i18n import N_
-from models import Feedback, Match, Participant
+from models import AuditEntry, Feedback, Match, Participant
 
 # The thanks for each check-in answer, built as f"feedback.checkin_reply_{answer}".
 CHECKIN_REPLY_TEXTS = (
@@ -88,6 +89,9 @@ class FeedbackFlow:
             return await self._score(ctx, match, int(answer))
         if what == "checkin" and match.supporter_id == me.id and answer in CHECKIN_ANSWERS:
             return await self._checkin(ctx, match, answer)
+        if what == "checkin" and answer in CHECKIN_ANSWERS and await _taken_off(ctx, match):
+            # A coordinator took it over: the match's check-in is hers now, this one is kept apart.
+            return await self._checkin_without_match(ctx, match_id, answer, match.request_id)
         ctx.reply("relay.button_old")
 
     async def _score(self, ctx: FlowContext, match: Match, score: int) -> None:
@@ -123,13 +127,28 @@ class FeedbackFlow:
         )
         await _to_a_coordinator(ctx, answer, match.request_id)
 
-    async def _checkin_without_match(self, ctx: FlowContext, match_id: int, answer: str) -> None:
+    async def _checkin_without_match(
+        self, ctx: FlowContext, match_id: int, answer: str, ref: object = "–"
+    ) -> None:
         answered = list((ctx.state.data or {}).get("checked_in", []))
         if match_id in answered:
             return ctx.reply("feedback.already")
         ctx.remember(checked_in=[*answered[-9:], match_id])
         ctx.session.add(Feedback(side="supporter", checkin=answer, created_at=ctx.now))
-        await _to_a_coordinator(ctx, answer, "–")
+        await _to_a_coordinator(ctx, answer, ref)
+
+
+async def _taken_off(ctx: FlowContext, match: Match) -> bool:
+    """Was she the supporter a coordinator took this conversation from (the audit says)?"""
+    rows = await ctx.session.execute(
+        select(AuditEntry.details).where(
+            AuditEntry.at >= match.started_at,
+            AuditEntry.action == "conversation.take_over",
+            AuditEntry.target == f"match:{match.id}",
+        )
+    )
+    me = f"participant:{ctx.participant.id}"
+    return any((details or {}).get("supporter") == me for details in rows.scalars())
 
 
 async def _to_a_coordinator(ctx: FlowContext, answer: str, ref: object) -> None:

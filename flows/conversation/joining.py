@@ -18,7 +18,7 @@ stateDiagram-v2
     }
     state "supporter" as supporter {
         connected --> connected: a coordinator joins or leaves (told)
-        connected --> [*]: taken over (told; her words no longer reach the woman)
+        connected --> [*]: taken over (told, asked how she is; her words no longer reach the woman)
     }
     state "woman" as woman {
         talking --> talking: a coordinator joins, leaves or takes over (told each time)
@@ -30,7 +30,7 @@ from sqlalchemy import select, update
 
 from flows.audit import audit
 from flows.context import FlowContext
-from flows.conversation.lifecycle import go_home
+from flows.conversation.lifecycle import ask_taken_off, go_home
 from flows.conversation.lookups import (
     OPEN_MATCH,
     RELAY,
@@ -166,6 +166,7 @@ async def take_over(ctx: FlowContext, ref: int) -> None:
     ctx.send(supporter, OutboundMessage("takeover.supporter", {"alias": me.alias,
                                                               "seeker": seeker.alias}))  # fmt: skip
     ctx.send(seeker, OutboundMessage("takeover.seeker", {"alias": me.alias}))
+    await ask_taken_off(ctx, match, supporter)  # it ended suddenly for her: how is she?
     audit(ctx.session, ctx.now, f"participant:{me.id}", "conversation.take_over",
           f"match:{match.id}", request=request.id, supporter=f"participant:{before}")  # fmt: skip
     _into_conversation(ctx, match)

@@ -171,6 +171,12 @@ def _feedback_question(match: Match) -> OutboundMessage:
     return OutboundMessage("feedback.ask_score", {}, buttons)
 
 
+async def ask_taken_off(ctx: FlowContext, match: Match, supporter: Participant) -> None:
+    """A supporter a coordinator took a (flagged) conversation from is asked how she is, as
+    after any other hard ending; her answer is taken by the feedback flow (audit: take-over)."""
+    await send_with_choices(ctx, supporter, _checkin_question(match, "feedback.checkin_hard"))
+
+
 def _checkin_question(match: Match, text_id: str) -> OutboundMessage:
     buttons = tuple(
         Button(f"feedback.checkin_{answer}", f"feedback:checkin:{match.id}:{answer}")

@@ -1,7 +1,8 @@
 """The daily purge: what ended conversations leave behind is deleted after a set number of days.
 
 Requests, offers, matches and feedback of conversations that ended more than `retention_days`
-ago are counted into anonymous per-day totals (by topic and outcome) and deleted; quick-exit
+ago are counted into anonymous per-day totals (by topic and outcome) and deleted, and so are
+supporter-coordinator talks that ended that long ago (open or waiting ones stay); quick-exit
 message ids after 48 hours; sent or abandoned outbox rows after a few days; finished jobs after
 a day; and erasure tombstones left over. The job reschedules itself, and one is ensured at start.
 """
@@ -11,12 +12,13 @@ from collections import Counter
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from flows.safety.ageing import Ageing, age_out
 from models import (
     Campaign,
+    CoordinatorTalk,
     Feedback,
     HelpRequest,
     Match,
@@ -28,6 +30,7 @@ from models import (
     Report,
     RequestStatus,
     ScheduledJob,
+    TalkStatus,
     campaign_of,
     delivery_bucket,
 )
@@ -62,7 +65,7 @@ async def purge(
 
 async def purge_once(session: AsyncSession, now: datetime, *, days: int) -> dict[str, int]:
     cutoff = now - timedelta(days=days)
-    counts = {"requests": 0, "inbound": 0, "outbox": 0, "jobs": 0, "tombstones": 0}
+    counts = {"requests": 0, "inbound": 0, "outbox": 0, "jobs": 0, "tombstones": 0, "talks": 0}
     old = (
         (
             await session.execute(
@@ -121,6 +124,12 @@ async def purge_once(session: AsyncSession, now: datetime, *, days: int) -> dict
         ),
     )
     await _purge_feedback(session, cutoff)
+    counts["talks"] = await _count_deleted(session, delete(CoordinatorTalk).where(
+        CoordinatorTalk.status == TalkStatus.ENDED,
+        func.coalesce(CoordinatorTalk.ended_at, CoordinatorTalk.last_activity_at) < cutoff,
+    ))  # fmt: skip
+    if counts["talks"]:
+        await increment(session, now.date(), "purged.talks", counts["talks"])
     return counts
 
 
