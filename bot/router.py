@@ -96,21 +96,24 @@ class Router:
                 if blocked:
                     session.add(unreachable_job(participant.id, self.clock.now()))
             return Outcome.IGNORED, participant
+        fresh = False
         if participant is None:
-            participant = await self._register(session, event)
+            participant, fresh = await self._register(session, event)
         if participant.status == ParticipantStatus.STOPPED:
             participant.status = ParticipantStatus.ACTIVE  # she is back
-        participant.last_inbound_at = self.clock.now()
-        state = await session.get(FlowState, participant.id, with_for_update=True)
+        state = None
+        if not fresh:  # a woman this event inserted has her last_inbound_at and no state yet
+            participant.last_inbound_at = self.clock.now()
+            state = await session.get(FlowState, participant.id, with_for_update=True)
         if state is None:
             state = FlowState(
                 participant_id=participant.id, flow=self.routes.first_flow, step="", data={}
             )
             session.add(state)
-        event = await _resolve_typed_choice(session, event, state, participant)
+        event = await _resolve_typed_choice(session, event, state, participant, fresh)
         ctx = FlowContext(
             session, participant, state, self.clock.now(), self.config, self.routes.flows,
-            event=event,
+            event=event, fresh=fresh,
         )  # fmt: skip
         for guard in self.routes.guards:
             if await guard(ctx, event):
@@ -170,10 +173,14 @@ class Router:
         # (an outbox row's foreign key takes a key-share lock) while she writes to them.
         return (await session.execute(query.with_for_update(key_share=True))).scalar_one_or_none()
 
-    async def _register(self, session: AsyncSession, event: InboundEvent) -> Participant:
-        """She is new: insert her unless a concurrent first message just did, then lock her."""
-        await session.execute(
-            insert_new(session.bind.dialect.name, Participant).values(
+    async def _register(
+        self, session: AsyncSession, event: InboundEvent
+    ) -> tuple[Participant, bool]:
+        """She is new: insert her unless a concurrent first message just did (then find and lock
+        her); True when this event inserted her, so the row is ours until the commit."""
+        inserted = await session.execute(
+            insert_new(session.bind.dialect.name, Participant)
+            .values(
                 channel=event.channel,
                 address_hash=self.vault.lookup_hash(event.channel, event.address),
                 address_cipher=self.vault.encrypt(event.channel, event.address),
@@ -182,10 +189,14 @@ class Router:
                 timezone=zone_for_address(event.channel, event.address),
                 last_inbound_at=self.clock.now(),
             )
+            .returning(Participant)
         )
+        participant = inserted.scalar_one_or_none()
+        if participant is not None:
+            return participant, True
         participant = await self.find_participant(session, event.channel, event.address)
         assert participant is not None
-        return participant
+        return participant, False
 
     async def _apologise(self, event: InboundEvent, entry: JournalEntry | None = None) -> None:
         """Something broke on our side: she gets a kind line instead of silence or a trace."""
@@ -222,7 +233,11 @@ def _worth_retrying(error: DBAPIError) -> bool:
 
 
 async def _resolve_typed_choice(
-    session: AsyncSession, event: InboundEvent, state: FlowState, participant: Participant
+    session: AsyncSession,
+    event: InboundEvent,
+    state: FlowState,
+    participant: Participant,
+    fresh: bool = False,
 ) -> InboundEvent:
     """On text-only channels, map "2" or a button's own words to the choice last offered.
 
@@ -234,8 +249,8 @@ async def _resolve_typed_choice(
     raw = (state.data or {}).get("choices")
     # In a conversation her typed words are for the other woman: only choices her own flow
     # offered count, never the buttons under a relayed or "end" message (a "2" ended it).
-    if not raw and (state.flow, state.step) not in CONVERSING:
-        raw = await _newest_buttons(session, participant.id)
+    if not raw and not fresh and (state.flow, state.step) not in CONVERSING:
+        raw = await _newest_buttons(session, participant.id)  # a new woman has none yet
     offered = [Button.from_json(b) for b in raw or []]
     typed = event.text.strip().rstrip(".)").casefold()
     for number, button in enumerate(offered, start=1):

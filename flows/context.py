@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.util import identity_key
 
 from flows.events import (
     CHOSEN,
@@ -98,6 +99,23 @@ class FlowContext:
     pressed: str = "chosen"
     # Said after the flow has answered her (a guard's offer that must come last).
     afterwards: list[OutboundMessage] = field(default_factory=list)
+    # She was inserted by this very event: nothing keyed by her exists yet but what it adds.
+    fresh: bool = False
+
+    async def own_row(self, model: Any) -> Any:
+        """Her row of a table keyed by participant id, or None; for a participant inserted by
+        this very event nothing is looked up, since only what this event added can exist."""
+        key = self.participant.id
+        if not self.fresh:
+            return await self.session.get(model, key)
+        session = self.session.sync_session
+        known = session.identity_map.get(identity_key(model, key))
+        if known is not None:
+            return known
+        return next(
+            (row for row in session.new if isinstance(row, model) and row.participant_id == key),
+            None,
+        )
 
     @property
     def language(self) -> str:

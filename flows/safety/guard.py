@@ -66,7 +66,7 @@ NOTE_DELAY = timedelta(seconds=2)
 
 
 async def guard_mark(ctx: FlowContext) -> GuardMark:
-    mark = await ctx.session.get(GuardMark, ctx.participant.id)
+    mark = await ctx.own_row(GuardMark)
     if mark is None:
         mark = GuardMark(participant_id=ctx.participant.id, flood_count=0, flood_noticed=False)
         ctx.session.add(mark)
