@@ -41,8 +41,13 @@ def web_process(database_url: str, api: FakeBotAPI, port: int) -> PeerlineProces
     return PeerlineProcess(["run", "--web-only", "--no-migrate"], env)
 
 
-async def post_all(url: str, secret: str, updates: list[dict], on_ack=None) -> dict[int, int]:
-    """POST each update once, CONNECTIONS at a time; update_id -> status (0: no answer)."""
+async def post_all(
+    url: str, secret: str, updates: list[dict], on_ack=None, attempts: int = 1
+) -> dict[int, int]:
+    """POST each update, CONNECTIONS at a time; update_id -> status (0: no answer).
+
+    With `attempts` > 1 an update that got no answer is sent again, as Telegram does.
+    """
     statuses: dict[int, int] = {}
     gate = asyncio.Semaphore(CONNECTIONS)
     limits = httpx.Limits(max_connections=CONNECTIONS)
@@ -50,13 +55,15 @@ async def post_all(url: str, secret: str, updates: list[dict], on_ack=None) -> d
 
         async def post(update: dict) -> None:
             async with gate:
-                try:
-                    response = await client.post(
-                        url + WEBHOOK_PATH, json=update, headers={SECRET_HEADER: secret}
-                    )
-                    statuses[update["update_id"]] = response.status_code
-                except httpx.HTTPError:
-                    statuses[update["update_id"]] = 0
+                for _ in range(attempts):
+                    try:
+                        response = await client.post(
+                            url + WEBHOOK_PATH, json=update, headers={SECRET_HEADER: secret}
+                        )
+                        statuses[update["update_id"]] = response.status_code
+                        break
+                    except httpx.HTTPError:
+                        statuses[update["update_id"]] = 0
             if statuses[update["update_id"]] == 200 and on_ack is not None:
                 on_ack()
 
@@ -130,7 +137,7 @@ async def test_kill_9_in_a_burst_then_restart_processes_every_acknowledged_updat
         try:
             again = [u for u in updates if u["update_id"] not in acknowledged]
             again += [u for u in updates if u["update_id"] in acknowledged][:50]
-            retried = await post_all(url, secret, again)
+            retried = await post_all(url, secret, again, attempts=3)
             assert set(retried.values()) == {200}
             await wait_until_processed(database_url, BURST)
         finally:
