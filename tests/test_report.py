@@ -123,7 +123,7 @@ async def test_the_report_renders_in_headless_chromium(language, tmp_path):
     found = re.search(r'<pre id="probe">(.*?)</pre>', result.stdout, re.S)
     assert found, result.stderr[-2000:]
     charts = json.loads(found.group(1))
-    assert len(charts) == 13
+    assert len(charts) == 14  # thirteen figures and the seeded campaign's delivery
     assert all(c["width"] > 300 and c["height"] > 40 and c["texts"] for c in charts)
     # Charts with published figures draw real bars: weeks, topics, outcome, waits and more.
     assert sum(1 for c in charts if c["bars"]) >= 6
