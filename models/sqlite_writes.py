@@ -64,15 +64,12 @@ def serialise_writes(engine: AsyncEngine, wait_seconds: float = 10.0) -> WriteLo
     def dbapi_of(connection: Any) -> Any:
         return getattr(connection, "dbapi_connection", connection)
 
-    def on_execute(cursor: Any, statement: str, parameters: Any, context: Any) -> None:
+    def on_execute(cursor: Any, statement: str, *rest: Any) -> None:
+        context = rest[-1]  # (parameters, context), or (context,) without parameters
         lock.before_statement(context.root_connection.connection.dbapi_connection, statement)
 
-    def on_execute_no_params(cursor: Any, statement: str, context: Any) -> None:
-        lock.before_statement(context.root_connection.connection.dbapi_connection, statement)
-
-    event.listen(sync_engine, "do_execute", on_execute)
-    event.listen(sync_engine, "do_executemany", on_execute)
-    event.listen(sync_engine, "do_execute_no_params", on_execute_no_params)
+    for name in ("do_execute", "do_executemany", "do_execute_no_params"):
+        event.listen(sync_engine, name, on_execute)
 
     # The lock is given back after the commit or rollback itself, so the next writer never
     # finds SQLite's lock still held; and whenever a connection goes back to the pool.

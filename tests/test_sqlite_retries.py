@@ -4,19 +4,19 @@ again, on SQLite. Every unique update is handled exactly once and nothing fails 
 import asyncio
 import json
 import os
-import random
 import time
 
 import httpx
 from sqlalchemy import func, select
 
+from bench.sqlite_answers import stream as retried_stream
 from flows import metrics
 from handlers.telegram.channel import SECRET_HEADER, WEBHOOK_PATH
 from models import ProcessedInbound
 from tests.channel_support import running_edge
-from tests.fakes.telegram_api import FakeBotAPI, make_message_update
+from tests.fakes.telegram_api import FakeBotAPI
 
-TOTAL, DUPLICATES, CHATS, CONCURRENCY = int(os.environ.get("STREAM_TOTAL", 3000)), 0.20, 150, 16
+TOTAL, CONCURRENCY = int(os.environ.get("STREAM_TOTAL", 3000)), 16
 
 
 def failed() -> float:
@@ -29,16 +29,7 @@ def failed() -> float:
 
 
 async def test_a_stream_with_a_fifth_retried_is_handled_once_each(tmp_path):
-    rng = random.Random(7)
-    unique = int(TOTAL * (1 - DUPLICATES))
-    updates = [
-        make_message_update(
-            8_200_000_000 + i % CHATS, "hello" if i >= CHATS else "/start", update_id=500_000 + i
-        )  # fmt: skip
-        for i in range(unique)
-    ]
-    stream = updates + [rng.choice(updates) for _ in range(TOTAL - unique)]
-    rng.shuffle(stream)
+    stream, unique = retried_stream(TOTAL)
     failed_before = failed()
     slowest = 0.0
     async with (
